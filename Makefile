@@ -1,0 +1,63 @@
+# Two commands (contract §1): `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# uvicorn (uvloop + httptools) by default: it measured faster than daphne (docs/benchmarks.md).
+SERVER ?= uvicorn
+# Absolute links in SMS texts point at where `make run` serves, unless SITE_URL says otherwise.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
+STAMP  := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
+
+.PHONY: run test install migrate reference-data worker beat bench check-compose
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+reference-data: migrate
+	$(BIN)/python manage.py load_reference_data
+
+## make run: set up everything from a fresh clone and serve HTTP + WebSocket on $(HOST):$(PORT)
+run: reference-data
+	@echo "Serving on http://$(HOST):$(PORT)/ (API docs: /api/docs/, WebSocket: /ws/) with $(SERVER)"
+ifeq ($(SERVER),uvicorn)
+	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools --no-access-log --ws-max-size 65536
+else
+	exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+endif
+
+## make test: the whole suite on embedded defaults, then against PostgreSQL + Redis when
+## DATABASE_URL and REDIS_URL are set (integration tests skip, saying why, when they are not).
+test: install
+	@echo "== 1/2: embedded defaults (SQLite, in-memory channel layer, eager Celery) =="
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@if [ -n "$$DATABASE_URL" ] || [ -n "$$REDIS_URL" ]; then \
+	  echo "== 2/2: PostgreSQL ($${DATABASE_URL:-unset}) + Redis ($${REDIS_URL:-unset}): whole suite =="; \
+	  TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_collective} $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+	  echo "== 2/2: integration tests: DATABASE_URL / REDIS_URL unset, so they report as skipped =="; \
+	  $(BIN)/python -m pytest -m integration $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
+	fi
+
+worker: install
+	$(BIN)/celery -A config worker -l info
+
+beat: install
+	$(BIN)/celery -A config beat -l info
+
+bench: install
+	$(BIN)/python -m bench
+
+check-compose:
+	$(BIN)/python -c "import yaml,sys; d=yaml.safe_load(open('docker-compose.yml')); print(sorted(d['services']))"

@@ -1,0 +1,12 @@
+"""The Celery application. Tasks live in each app's `tasks.py`; with no broker configured they
+run eagerly in the calling process (see settings)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("collective")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

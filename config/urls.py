@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include("collective.api.urls")),
+    path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("realtime.api.urls")),
+]
+
+# JSON error bodies for /api/ paths that fail outside a DRF view (config/exceptions.py).
+handler400 = "config.exceptions.json_bad_request"
+handler403 = "config.exceptions.json_permission_denied"
+handler404 = "config.exceptions.json_not_found"
+handler500 = "config.exceptions.json_server_error"
