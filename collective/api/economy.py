@@ -1,0 +1,353 @@
+"""Generosity economy API: points, leaderboard, credits, gifts, endorsements, peer badges,
+onboarding completion (docs/economy.md). Views validate the shape, call one service or
+selector, and serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from collective.api.common import UserSummarySerializer
+from collective.models import (
+    CreditCost,
+    CreditTransaction,
+    Endorsement,
+    PeerBadgeAward,
+    PeerBadgeType,
+    PointGift,
+    PointsTransaction,
+)
+from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
+from collective.selectors import points as selectors
+from collective.services import credits as credit_services
+from collective.services import points as point_services
+from collective.services import rewards as reward_services
+from config.exceptions import DomainError
+
+INT_MAX = 2_147_483_647
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- points and leaderboard --------------------------------------------------------------------
+
+
+class PointsTransactionSerializer(serializers.ModelSerializer):
+    related_user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = PointsTransaction
+        fields = ["id", "action", "amount", "reason", "balance_after", "related_user", "created_at"]
+        read_only_fields = fields
+
+
+class PointsView(GenericAPIView):
+    """The caller's points: balance, lifetime points, unlocks, and the ledger (paginated)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = PointsTransactionSerializer
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.points_transactions_of(user=request.user))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.data["total_points"] = request.user.total_points
+        response.data["unlocks"] = point_services.unlocks_for(selectors.lifetime_points_of(request.user.pk))
+        return response
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = UserSummarySerializer()
+    points = serializers.IntegerField()
+    helped = serializers.IntegerField(required=False, allow_null=True)
+
+
+class LeaderboardView(GenericAPIView):
+    """`window=week` (default): "Top Helpers This Week", giving points in the last 7 days.
+    `window=all`: lifetime earned points. Paginated; three queries whatever the page size."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = LeaderboardRowSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("window", str, enum=["week", "all"], required=False)])
+    def get(self, request: Request) -> Response:
+        window = request.query_params.get("window", "week")
+        if window not in ("week", "all"):
+            raise DomainError("window must be 'week' or 'all'.", code="invalid_choice", field="window")
+        if window == "week":
+            rows = self.paginate_queryset(selectors.leaderboard_week())
+            users = selectors.users_by_id([r["user"] for r in rows])
+            items = [(users[r["user"]], r["points"], r["helped"]) for r in rows if r["user"] in users]
+        else:
+            rows = self.paginate_queryset(selectors.leaderboard_all())
+            items = [(a.user, a.lifetime_points, a.user.helped_count) for a in rows]
+        offset = (self.paginator.page.number - 1) * self.paginator.get_page_size(request)
+        data = [
+            {"rank": offset + i + 1, "user": UserSummarySerializer(u).data, "points": p, "helped": h}
+            for i, (u, p, h) in enumerate(items)
+        ]
+        response = self.get_paginated_response(data)
+        response.data["window"] = window
+        return response
+
+
+class OnboardingCompleteView(APIView):
+    """Complete onboarding: +25 points once (§8.2); repeating it awards nothing."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses=dict)
+    def post(self, request: Request) -> Response:
+        row = point_services.onboarding_complete(user=request.user)
+        request.user.refresh_from_db(fields=["total_points"])
+        return Response({"awarded": row is not None, "total_points": request.user.total_points})
+
+
+# --- credits ----------------------------------------------------------------------------------
+
+
+class CreditTransactionSerializer(serializers.ModelSerializer):
+    related_user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = CreditTransaction
+        fields = [
+            "id", "amount", "transaction_type", "description", "balance_after", "points_converted", "feature",
+            "client_id", "related_user", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditCostSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditCost
+        fields = ["slug", "name", "cost"]
+        read_only_fields = fields
+
+
+class CreditsView(GenericAPIView):
+    """The caller's credit balance and transactions (newest first, paginated)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = CreditTransactionSerializer
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.credit_transactions_of(user=request.user))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.data["credit_balance"] = request.user.credit_balance
+        return response
+
+
+class CreditCostsView(GenericAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CreditCostSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        return Response(self.get_serializer(selectors.credit_costs(), many=True).data)
+
+
+class ConvertSerializer(serializers.Serializer):
+    points = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+
+
+class CreditConvertView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=ConvertSerializer, responses={201: CreditTransactionSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(ConvertSerializer, request.data)
+        row = credit_services.credits_convert_points(user=request.user, points=data["points"])
+        return Response(CreditTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class SpendSerializer(serializers.Serializer):
+    feature = serializers.CharField(max_length=50)
+    client_id = serializers.CharField(max_length=credit_services.CLIENT_ID_MAX, required=False, allow_blank=True)
+
+
+class CreditSpendView(APIView):
+    """Pay for a feature; `client_id` makes a retry return the first debit (200) instead of
+    charging again (201)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=SpendSerializer, responses={201: CreditTransactionSerializer, 200: CreditTransactionSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(SpendSerializer, request.data)
+        row, created = credit_services.credits_spend(user=request.user, **data)
+        return Response(
+            CreditTransactionSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+# --- gifts ------------------------------------------------------------------------------------
+
+
+class GiftCreateSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=150, help_text="User id or username.")
+    points = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
+    credits = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
+    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True)
+    connection = _id_field(required=False, allow_null=True)
+
+
+class GiftSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    sender = UserSummarySerializer()
+    recipient = UserSummarySerializer()
+    amount = serializers.IntegerField()
+    message = serializers.CharField()
+    connection = serializers.IntegerField(source="connection_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class GiftCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=GiftCreateSerializer, responses={201: GiftSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(GiftCreateSerializer, request.data)
+        gift = reward_services.gift_send(sender=request.user, **data)
+        gift.kind = "points" if isinstance(gift, PointGift) else "credits"
+        return Response(GiftSerializer(gift).data, status=status.HTTP_201_CREATED)
+
+
+# --- endorsements -------------------------------------------------------------------------------
+
+
+class EndorsementSerializer(serializers.ModelSerializer):
+    endorser = UserSummarySerializer(read_only=True)
+    endorsee = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Endorsement
+        fields = ["id", "endorser", "endorsee", "content", "connection", "is_featured", "is_flagged", "created_at"]
+        read_only_fields = fields
+
+
+class EndorsementCreateSerializer(serializers.Serializer):
+    endorsee = serializers.CharField(max_length=150, help_text="User id or username.")
+    content = serializers.CharField(max_length=ENDORSEMENT_MAX_LENGTH)
+    connection = _id_field(required=False, allow_null=True)
+
+
+class EndorsementUpdateSerializer(serializers.Serializer):
+    is_featured = serializers.BooleanField()
+
+
+class EndorsementCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=EndorsementCreateSerializer, responses={201: EndorsementSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(EndorsementCreateSerializer, request.data)
+        endorsement = reward_services.endorsement_create(endorser=request.user, **data)
+        return Response(EndorsementSerializer(endorsement).data, status=status.HTTP_201_CREATED)
+
+
+class EndorsementDetailView(APIView):
+    """The endorsee features (pins) or unpins an endorsement."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=EndorsementUpdateSerializer, responses=EndorsementSerializer)
+    def patch(self, request: Request, endorsement_id: int) -> Response:
+        data = _valid(EndorsementUpdateSerializer, request.data)
+        endorsement = reward_services.endorsement_set_featured(
+            endorsement_id=endorsement_id, actor=request.user, is_featured=data["is_featured"]
+        )
+        return Response(EndorsementSerializer(endorsement).data)
+
+
+class EndorsementFlagView(APIView):
+    """The endorsee flags an endorsement for moderation (hidden until reviewed)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses=EndorsementSerializer)
+    def post(self, request: Request, endorsement_id: int) -> Response:
+        endorsement = reward_services.endorsement_flag(endorsement_id=endorsement_id, actor=request.user)
+        return Response(EndorsementSerializer(endorsement).data)
+
+
+# --- peer badges ----------------------------------------------------------------------------
+
+
+class PeerBadgeTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PeerBadgeType
+        fields = ["slug", "name", "description", "icon", "category"]
+        read_only_fields = fields
+
+
+class BadgeAwardCreateSerializer(serializers.Serializer):
+    recipient = serializers.CharField(max_length=150, help_text="User id or username.")
+    badge = serializers.CharField(max_length=50, help_text="A badge type slug.")
+    connection = _id_field(required=False, allow_null=True)
+
+
+class BadgeAwardSerializer(serializers.ModelSerializer):
+    badge = PeerBadgeTypeSerializer(source="badge_type", read_only=True)
+    awarder = UserSummarySerializer(read_only=True)
+    recipient = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = PeerBadgeAward
+        fields = ["id", "badge", "awarder", "recipient", "connection", "created_at"]
+        read_only_fields = fields
+
+
+class BadgeTypesView(GenericAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = PeerBadgeTypeSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        return Response(self.get_serializer(PeerBadgeType.objects.filter(is_active=True), many=True).data)
+
+
+class BadgeAwardCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=BadgeAwardCreateSerializer, responses={201: BadgeAwardSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(BadgeAwardCreateSerializer, request.data)
+        award = reward_services.badge_award(awarder=request.user, **data)
+        return Response(BadgeAwardSerializer(award).data, status=status.HTTP_201_CREATED)
+
+
+# --- shared representations (storefront, /me/) ------------------------------------------------
+
+
+class StorefrontEndorsementSerializer(serializers.ModelSerializer):
+    endorser = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Endorsement
+        fields = ["id", "endorser", "content", "connection", "is_featured", "created_at"]
+        read_only_fields = fields
+
+
+def storefront_economy_data(economy: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "endorsements": StorefrontEndorsementSerializer(economy["endorsements"], many=True).data,
+        "peer_badges": economy["peer_badges"],
+        "reputation": economy["reputation"],
+        "unlocks": economy["unlocks"],
+    }

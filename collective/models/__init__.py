@@ -1,0 +1,46 @@
+from .agents import AgentProfile
+from .blocks import Block
+from .connections import Connection, ConnectionStatus, ConnectionType
+from .credits import CreditCost, CreditTransaction, CreditTransactionType
+from .follows import Follow
+from .offers import Ask, AskStatus, AskType, Currency, Offer, OfferStatus, OfferType, PricingType
+from .points import PointsAccount, PointsAction, PointsTransaction
+from .reputation import ReputationTier, UserReputation
+from .rewards import CreditGift, Endorsement, PeerBadgeAward, PeerBadgeType, PointGift
+from .taxonomy import Taxonomy, TaxonomyType
+from .tools import Tool
+from .users import User
+
+__all__ = [
+    "AgentProfile",
+    "Block",
+    "Ask",
+    "AskStatus",
+    "AskType",
+    "Connection",
+    "ConnectionStatus",
+    "ConnectionType",
+    "CreditCost",
+    "CreditGift",
+    "CreditTransaction",
+    "CreditTransactionType",
+    "Endorsement",
+    "Currency",
+    "Follow",
+    "Offer",
+    "OfferStatus",
+    "OfferType",
+    "PeerBadgeAward",
+    "PeerBadgeType",
+    "PointGift",
+    "PointsAccount",
+    "PointsAction",
+    "PointsTransaction",
+    "PricingType",
+    "ReputationTier",
+    "Taxonomy",
+    "TaxonomyType",
+    "Tool",
+    "User",
+    "UserReputation",
+]

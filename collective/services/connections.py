@@ -1,0 +1,435 @@
+"""Writes of connections: creation, the status state machine, price negotiation and ratings.
+
+Every change happens under a row lock on the connection (`select_for_update`), so two parallel
+requests are serialised: the second sees the first one's result (e.g. "already completed" is a
+no-op, not a second `helped_count` increment). Events go out through `realtime.publish` only, in
+the same transaction, and therefore reach sockets only if it commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from collective import events
+from collective.models import (
+    Ask,
+    AskStatus,
+    Connection,
+    ConnectionStatus,
+    ConnectionType,
+    Offer,
+    OfferStatus,
+    PointsAction,
+    User,
+)
+from collective.models.connections import FINAL_STATUSES
+from collective.selectors.blocks import is_blocked
+from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
+from collective.services.reputation import reputation_queue
+from config.exceptions import Conflict, DomainError, NotFound
+from messaging.notifications import triggers as notifications
+from realtime.publish import publish
+
+INITIAL_MESSAGE_MAX_LENGTH = 5000
+FEEDBACK_MAX_LENGTH = 2000
+HELPFUL_RATING_MIN = 4  # a rating of 4 or 5 is "helpful" (seed 001 §8.2; docs/economy.md)
+PRICE_MAX_CENTS = 2_147_483_647  # PositiveIntegerField's ceiling on every backend
+
+S = ConnectionStatus
+INITIATOR = "initiator"
+RESPONDER = "responder"
+EITHER = "either"
+
+# (from, to) -> who may make the move. Everything not listed is illegal; final statuses have no
+# way out. Documented as a table in docs/connections.md.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.INITIATED, S.DISCUSSING): EITHER,
+    (S.INITIATED, S.ACCEPTED): RESPONDER,
+    (S.INITIATED, S.DECLINED): RESPONDER,
+    (S.DISCUSSING, S.ACCEPTED): RESPONDER,
+    (S.DISCUSSING, S.DECLINED): RESPONDER,
+    (S.ACCEPTED, S.IN_PROGRESS): EITHER,
+    (S.ACCEPTED, S.COMPLETED): EITHER,
+    (S.IN_PROGRESS, S.COMPLETED): EITHER,
+    (S.INITIATED, S.CANCELLED): INITIATOR,
+    (S.DISCUSSING, S.CANCELLED): INITIATOR,
+    (S.ACCEPTED, S.CANCELLED): INITIATOR,
+    (S.IN_PROGRESS, S.CANCELLED): INITIATOR,
+}
+
+_VERB = {
+    S.ACCEPTED: "accept",
+    S.DECLINED: "decline",
+    S.CANCELLED: "cancel",
+}
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+def connection_helper_id(connection: Connection) -> int:
+    """Who gives the help in a connection: for an `ask_response` the initiator (they answered
+    the ask; the responder is the one who asked), for an `offer_inquiry` or `direct` connection
+    the responder. `helped_count` and the points for helping both follow it."""
+    if connection.connection_type == ConnectionType.ASK_RESPONSE:
+        return connection.initiator_id
+    return connection.responder_id
+
+
+def connection_helped_id(connection: Connection) -> int:
+    """The other participant: the one who receives the help."""
+    helper = connection_helper_id(connection)
+    return connection.responder_id if helper == connection.initiator_id else connection.initiator_id
+
+
+def _as_int(value: Any, field: str) -> int:
+    try:
+        result = int(_pk(value))
+    except (TypeError, ValueError):
+        raise DomainError(f"{field} must be an id.", code="invalid", field=field) from None
+    if not 1 <= result <= 2**63 - 1:  # bigint keys; never hand the database a number it cannot hold
+        raise DomainError(f"{field} must be an id.", code="invalid", field=field)
+    return result
+
+
+def _visible_offer(offer_id: int, initiator: User) -> Offer:
+    """The offer if the initiator may see it. Drafts and archived offers are their owner's alone,
+    and an owner who blocked the initiator is hidden behind the same 404 (the block stays secret)."""
+    offer = Offer.objects.select_related("user").filter(pk=offer_id).first()
+    if offer is None or (offer.user_id != initiator.pk and not offer.is_public):
+        raise NotFound("No such offer.", code="offer_not_found", field="offer")
+    if not offer.user.is_active or is_blocked(blocker_id=offer.user_id, blocked_id=initiator.pk):
+        raise NotFound("No such offer.", code="offer_not_found", field="offer")
+    return offer
+
+
+def _visible_ask(ask_id: int, initiator: User) -> Ask:
+    ask = Ask.objects.select_related("user").filter(pk=ask_id).first()
+    if ask is None or (ask.user_id != initiator.pk and not ask.is_public):
+        raise NotFound("No such ask.", code="ask_not_found", field="ask")
+    if not ask.user.is_active or is_blocked(blocker_id=ask.user_id, blocked_id=initiator.pk):
+        raise NotFound("No such ask.", code="ask_not_found", field="ask")
+    return ask
+
+
+def _direct_responder(responder: Any, initiator: User) -> User:
+    if responder is None or responder == "":
+        raise DomainError("A direct connection needs a responder.", code="required", field="responder")
+    responder_id = _as_int(responder, "responder")
+    user = User.objects.filter(pk=responder_id, is_active=True).first()
+    # A blocker looks exactly like an unknown user to the one they blocked.
+    if user is None or is_blocked(blocker_id=user.pk, blocked_id=initiator.pk):
+        raise DomainError("No such user.", code="user_not_found", field="responder")
+    return user
+
+
+def _active_duplicate_exists(*, initiator: User, responder: User, offer: Offer | None, ask: Ask | None) -> bool:
+    qs = Connection.objects.filter(initiator_id=initiator.pk, responder_id=responder.pk).exclude(
+        status__in=FINAL_STATUSES
+    )
+    if offer is not None:
+        qs = qs.filter(offer_id=offer.pk)
+    elif ask is not None:
+        qs = qs.filter(ask_id=ask.pk)
+    else:
+        qs = qs.filter(connection_type=ConnectionType.DIRECT)
+    return qs.exists()
+
+
+def _duplicate() -> Conflict:
+    return Conflict(
+        "You already have an active connection with this user for this offer or ask.", code="duplicate_connection"
+    )
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    initiator: User,
+    offer: Offer | int | None = None,
+    ask: Ask | int | None = None,
+    connection_type: str | None = None,
+    responder: User | int | None = None,
+    initial_message: str,
+) -> Connection:
+    """Open a connection from `initiator` about an offer, an ask, or directly to `responder`.
+
+    The responder is the offer's or ask's owner (for `direct`, the given user). Opens or reuses
+    the pair's message thread, posts `initial_message` there, bumps the offer's
+    `connection_count` / the ask's `response_count`, and publishes `connection.created` to both.
+    """
+    from messaging.services import message_send, thread_get_or_create
+
+    message = (initial_message or "").strip()
+    if not message:
+        raise DomainError("Write a first message.", code="required", field="initial_message")
+    if len(message) > INITIAL_MESSAGE_MAX_LENGTH:
+        raise DomainError(
+            f"The first message can be at most {INITIAL_MESSAGE_MAX_LENGTH} characters.",
+            code="max_length",
+            field="initial_message",
+        )
+    if offer is not None and ask is not None:
+        raise DomainError("A connection is about an offer or an ask, not both.", code="ask_and_offer", field="offer")
+    if connection_type is not None and connection_type not in ConnectionType.values:
+        raise DomainError(
+            f"connection_type must be one of: {', '.join(ConnectionType.values)}.",
+            code="invalid_choice",
+            field="connection_type",
+        )
+
+    offer_obj: Offer | None = None
+    ask_obj: Ask | None = None
+    if offer is not None:
+        inferred = ConnectionType.OFFER_INQUIRY
+        offer_obj = _visible_offer(_as_int(offer, "offer"), initiator)
+        target = offer_obj.user
+    elif ask is not None:
+        inferred = ConnectionType.ASK_RESPONSE
+        ask_obj = _visible_ask(_as_int(ask, "ask"), initiator)
+        target = ask_obj.user
+    else:
+        if connection_type not in (None, ConnectionType.DIRECT):
+            field = "offer" if connection_type == ConnectionType.OFFER_INQUIRY else "ask"
+            raise DomainError(f"A {connection_type} connection needs an {field}.", code="required", field=field)
+        inferred = ConnectionType.DIRECT
+        target = _direct_responder(responder, initiator)
+
+    if connection_type is not None and connection_type != inferred:
+        raise DomainError(
+            f"connection_type {connection_type!r} does not match the request; it would be {inferred!r}.",
+            code="connection_type_mismatch",
+            field="connection_type",
+        )
+    if inferred != ConnectionType.DIRECT and responder is not None and _pk(responder) != target.pk:
+        raise DomainError(
+            "The responder is the owner of the offer or ask; leave it out.", code="responder_mismatch", field="responder"
+        )
+    if target.pk == initiator.pk:
+        field = "responder" if inferred == ConnectionType.DIRECT else None
+        raise DomainError("You cannot connect with yourself.", code="self_connection", field=field)
+    if is_blocked(blocker_id=initiator.pk, blocked_id=target.pk):
+        raise DomainError("You have blocked this user; unblock them first.", code="user_blocked")
+
+    if offer_obj is not None and offer_obj.status != OfferStatus.ACTIVE:
+        raise DomainError("This offer is not accepting connections right now.", code="offer_not_accepting", field="offer")
+    if ask_obj is not None and (ask_obj.is_archived or ask_obj.status not in (AskStatus.OPEN, AskStatus.IN_PROGRESS)):
+        raise DomainError("This ask is not accepting responses any more.", code="ask_not_accepting", field="ask")
+
+    if _active_duplicate_exists(initiator=initiator, responder=target, offer=offer_obj, ask=ask_obj):
+        raise _duplicate()
+
+    thread, _ = thread_get_or_create(user_a=initiator, user_b=target)
+    try:
+        # A savepoint: a parallel request may win the partial unique index between our check
+        # and this insert; the database decides and the loser gets the same 409.
+        with transaction.atomic():
+            connection = Connection.objects.create(
+                initiator=initiator,
+                responder=target,
+                offer=offer_obj,
+                ask=ask_obj,
+                connection_type=inferred,
+                initial_message=message,
+                dm_thread=thread,
+            )
+    except IntegrityError:
+        if _active_duplicate_exists(initiator=initiator, responder=target, offer=offer_obj, ask=ask_obj):
+            raise _duplicate() from None
+        raise
+
+    if offer_obj is not None:
+        Offer.objects.filter(pk=offer_obj.pk).update(connection_count=F("connection_count") + 1)
+    if ask_obj is not None:
+        Ask.objects.filter(pk=ask_obj.pk).update(response_count=F("response_count") + 1)
+        # Before message_send: user rows are locked before event streams (docs/economy.md).
+        _award_ask_response(connection, ask_obj, initiator=initiator, owner=target)
+
+    # notify=False: the responder hears of the connection (below), not of its first message too.
+    message_send(thread=thread, sender=initiator, body=message, notify=False)
+
+    publish(
+        [initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection)
+    )
+    notifications.on_connection_created(connection=connection)
+    return connection
+
+
+def _award_ask_response(connection: Connection, ask: Ask, *, initiator: User, owner: User) -> None:
+    """§8.2: +15 to whoever responds to an ask (once per ask and responder), +5 to the ask's
+    owner (only for a responder's first connection to that ask: cancelling and responding
+    again earns nothing more)."""
+    earlier = Connection.objects.filter(ask_id=ask.pk, initiator_id=initiator.pk).exclude(pk=connection.pk)
+    if earlier.exists():
+        return
+    with toast_batch():
+        lock_users([initiator.pk, owner.pk])
+        points_award(user=initiator, action=PointsAction.RESPOND_TO_ASK, obj=ask, other=owner)
+        points_award(user=owner, action=PointsAction.ASK_RESPONSE_RECEIVED, obj=connection, other=initiator)
+
+
+def _award_completion(connection: Connection) -> None:
+    """The connection just became completed (exactly once, under its row lock): the helper's
+    `helped_count` +1 and §8.2's +25 (complete a help session), +5 to the one helped (help
+    received), and the helper's milestone toast."""
+    helper_id, helped_id = connection_helper_id(connection), connection_helped_id(connection)
+    with toast_batch():
+        users = lock_users([helper_id, helped_id])
+        helper, helped = users[helper_id], users[helped_id]
+        User.objects.filter(pk=helper_id).update(helped_count=F("helped_count") + 1)
+        context = {"context": " with their ask"} if connection.connection_type == ConnectionType.ASK_RESPONSE else {}
+        points_award(user=helper, action=PointsAction.COMPLETE_HELP, obj=connection, other=helped, context=context)
+        helped_milestone(user_id=helper_id)
+        points_award(user=helped, action=PointsAction.HELP_RECEIVED, obj=connection, other=helper)
+
+
+def _lock(connection: Connection, actor: User) -> Connection:
+    locked = (
+        Connection.objects.select_for_update()
+        .filter(pk=connection.pk)
+        .first()
+    )
+    if locked is None or not locked.is_participant(actor):
+        raise NotFound("No such connection.", code="not_found")
+    return locked
+
+
+def _check_transition(connection: Connection, actor: User, status: str) -> None:
+    current = connection.status
+    if status not in S.values:
+        raise DomainError(f"status must be one of: {', '.join(S.values)}.", code="invalid_choice", field="status")
+    if current in FINAL_STATUSES:
+        raise Conflict(f"The connection is {current}; that is final.", code="connection_final")
+    who = TRANSITIONS.get((current, status))
+    if who is None:
+        raise Conflict(f"A connection cannot go from {current} to {status}.", code="illegal_transition")
+    is_initiator = actor.pk == connection.initiator_id
+    if who == RESPONDER and is_initiator:
+        raise Conflict(f"Only the responder can {_VERB.get(status, status)}.", code="only_responder")
+    if who == INITIATOR and not is_initiator:
+        raise Conflict(
+            f"Only the initiator can {_VERB.get(status, status)}; the responder declines instead.",
+            code="only_initiator",
+        )
+
+
+def _apply_status(connection: Connection, actor: User, status: str) -> list[str]:
+    """Move `connection` (locked by the caller) to `status`; returns the fields changed."""
+    if status == connection.status:
+        return []
+    _check_transition(connection, actor, status)
+    connection.status = status
+    changed = ["status"]
+    if status == S.COMPLETED:
+        connection.completed_at = timezone.now()
+        changed.append("completed_at")
+        # Exactly once per connection: only the request that holds the lock and finds the
+        # connection not yet completed gets here.
+        _award_completion(connection)
+    if status in (S.COMPLETED, S.CANCELLED):
+        reputation_queue(connection.initiator_id, connection.responder_id)
+    return changed
+
+
+def _apply_price(connection: Connection, agreed_price_cents: int | None) -> list[str]:
+    if agreed_price_cents == connection.agreed_price_cents:
+        return []
+    if connection.status in FINAL_STATUSES:
+        raise Conflict(
+            f"The connection is {connection.status}; its price can no longer change.", code="connection_final"
+        )
+    if agreed_price_cents is not None and (
+        isinstance(agreed_price_cents, bool)
+        or not isinstance(agreed_price_cents, int)
+        or not 0 <= agreed_price_cents <= PRICE_MAX_CENTS
+    ):
+        raise DomainError(
+            f"agreed_price_cents must be a whole number from 0 to {PRICE_MAX_CENTS}.",
+            code="invalid",
+            field="agreed_price_cents",
+        )
+    connection.agreed_price_cents = agreed_price_cents
+    return ["agreed_price_cents"]
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def connection_update(
+    *, connection: Connection, actor: User, status: str | None = None, agreed_price_cents: Any = _UNSET
+) -> Connection:
+    """Apply a participant's PATCH: a new price (while not final) and/or a status move, as one
+    change with one `connection.updated` event. A PATCH that changes nothing emits nothing."""
+    locked = _lock(connection, actor)
+    previous_status = locked.status
+    changed: list[str] = []
+    if agreed_price_cents is not _UNSET:
+        changed += _apply_price(locked, agreed_price_cents)
+    if status is not None:
+        changed += _apply_status(locked, actor, status)
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+        publish(
+            [locked.initiator_id, locked.responder_id],
+            events.CONNECTION_UPDATED,
+            events.connection_updated_payload(locked, previous_status=previous_status),
+        )
+        notifications.on_connection_status(connection=locked, previous_status=previous_status, actor=actor)
+    return locked
+
+
+def connection_transition(*, connection: Connection, actor: User, status: str) -> Connection:
+    """Move the connection along the state machine (see TRANSITIONS). The same status again is
+    a no-op without an event; an illegal move is a 409 naming the rule; an outsider gets 404."""
+    return connection_update(connection=connection, actor=actor, status=status)
+
+
+def connection_set_price(*, connection: Connection, actor: User, agreed_price_cents: int | None) -> Connection:
+    """Either participant proposes the agreed price while the connection is not final."""
+    return connection_update(connection=connection, actor=actor, agreed_price_cents=agreed_price_cents)
+
+
+@transaction.atomic
+def connection_rate(*, connection: Connection, actor: User, rating: int, feedback: str = "") -> Connection:
+    """A participant rates the other once the connection is completed. `initiator_rating` is the
+    rating given BY the initiator (of the responder), `responder_rating` the one given BY the
+    responder. Once per participant; a second attempt is a 409."""
+    locked = _lock(connection, actor)
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError("rating must be a whole number from 1 to 5.", code="invalid_rating", field="rating")
+    feedback = (feedback or "").strip()
+    if len(feedback) > FEEDBACK_MAX_LENGTH:
+        raise DomainError(
+            f"feedback can be at most {FEEDBACK_MAX_LENGTH} characters.", code="max_length", field="feedback"
+        )
+    if locked.status != S.COMPLETED:
+        raise Conflict("A connection can be rated only once it is completed.", code="not_completed")
+    side = "initiator" if actor.pk == locked.initiator_id else "responder"
+    if getattr(locked, f"{side}_rating") is not None:
+        raise Conflict("You have already rated this connection.", code="already_rated")
+    setattr(locked, f"{side}_rating", rating)
+    setattr(locked, f"{side}_feedback", feedback)
+    locked.save(update_fields=[f"{side}_rating", f"{side}_feedback", "updated_at"])
+    rated_id = locked.responder_id if side == "initiator" else locked.initiator_id
+    # The toast is published when the batch closes, after connection.updated: event streams
+    # are then locked in ascending user order, as every other publisher does.
+    with toast_batch():
+        # §8.2 "Receive a helpful rating": +20 to the helper when the one helped rates them 4-5.
+        if rating >= HELPFUL_RATING_MIN and rated_id == connection_helper_id(locked):
+            lock_users([locked.initiator_id, locked.responder_id])
+            points_award(
+                user=rated_id, action=PointsAction.HELPFUL_RATING, obj=locked, other=actor, context={"rating": rating}
+            )
+        publish(
+            [locked.initiator_id, locked.responder_id],
+            events.CONNECTION_UPDATED,
+            events.connection_updated_payload(locked, previous_status=locked.status),
+        )
+    reputation_queue(rated_id)
+    return locked

@@ -1,0 +1,194 @@
+"""Account writes: registration, credential checks, profile and settings updates, agent ownership.
+
+Validation of the request's shape lives in the API serializers; the rules that must hold whatever
+the entry point (uniqueness, agents never logging in with a password, agent ownership) live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from rest_framework.authtoken.models import Token
+
+from collective.models import AgentProfile, User
+from collective.models.users import UserRole
+from config.exceptions import DomainError
+
+# Fields of User a member may change through PATCH /me/ (the `settings` object is flattened in).
+PROFILE_FIELDS = ("tagline", "bio", "avatar_url", "email")
+SETTINGS_FIELDS = ("phone_number", "sms_enabled", "time_zone", "quiet_hours_start", "quiet_hours_end")
+
+
+def normalize_email(email: str) -> str:
+    """Emails are stored lower-cased so the database's unique index is also case-insensitive."""
+    return email.strip().lower()
+
+
+def email_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
+    qs = User.objects.filter(email__iexact=normalize_email(email))
+    if exclude_user_id is not None:
+        qs = qs.exclude(pk=exclude_user_id)
+    return qs.exists()
+
+
+def username_taken(username: str) -> bool:
+    # Case-insensitive, so "Alice" cannot impersonate "alice".
+    return User.objects.filter(username__iexact=username).exists()
+
+
+def token_for(user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str) -> tuple[User, str]:
+    """Create a member (role 'explorer') and their API token. Returns (user, token key).
+
+    The caller has validated the password against AUTH_PASSWORD_VALIDATORS. Uniqueness is checked
+    here and, for a concurrent duplicate, by the database's case-insensitive unique indexes (mapped to
+    the same field error).
+    """
+    email = normalize_email(email)
+    if username_taken(username):
+        raise DomainError("A user with that username already exists.", code="username_taken", field="username")
+    if email_taken(email):
+        raise DomainError("A user with that email already exists.", code="email_taken", field="email")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError as exc:
+        field = "email" if "email" in str(exc).lower() else "username"
+        raise DomainError(f"A user with that {field} already exists.", code=f"{field}_taken", field=field) from exc
+    return user, token_for(user)
+
+
+def credentials_check(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """The active human user these credentials belong to, or `invalid_credentials`.
+
+    Agents have no usable password (link_agent creates them so); an agent that was given one by
+    hand is still refused, with the same error so the answer does not reveal which accounts are agents.
+    """
+    user = authenticate(request=request, username=username, password=password)
+    if user is None or user.role == UserRole.AGENT:
+        raise DomainError("Unable to log in with the provided credentials.", code="invalid_credentials")
+    return user
+
+
+@transaction.atomic
+def user_token_login(*, request: HttpRequest | None, username: str, password: str) -> str:
+    user = credentials_check(request=request, username=username, password=password)
+    update_last_login(None, user)
+    return token_for(user)
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Apply validated profile/settings changes. `data` holds only PROFILE_FIELDS and SETTINGS_FIELDS.
+
+    Changing the phone number clears its verification. Quiet hours must end up both set or both
+    empty. A call that changes nothing writes nothing.
+    """
+    unknown = set(data) - set(PROFILE_FIELDS) - set(SETTINGS_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise DomainError(f"'{field}' cannot be changed here.", code="read_only", field=field)
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed: list[str] = []
+
+    if "email" in data:
+        email = normalize_email(data["email"])
+        if email != user.email:
+            if email_taken(email, exclude_user_id=user.pk):
+                raise DomainError("A user with that email already exists.", code="email_taken", field="email")
+            user.email = email
+            changed.append("email")
+
+    for field in ("tagline", "bio", "avatar_url", "sms_enabled", "time_zone"):
+        if field in data and getattr(user, field) != data[field]:
+            setattr(user, field, data[field])
+            changed.append(field)
+
+    if "phone_number" in data and data["phone_number"] != user.phone_number:
+        user.phone_number = data["phone_number"]
+        user.phone_verified_at = None
+        changed += ["phone_number", "phone_verified_at"]
+
+    start: dt.time | None = data.get("quiet_hours_start", user.quiet_hours_start)
+    end: dt.time | None = data.get("quiet_hours_end", user.quiet_hours_end)
+    if (start is None) != (end is None):
+        missing = "quiet_hours_end" if end is None else "quiet_hours_start"
+        raise DomainError(
+            "Quiet hours need both a start and an end (or neither).", code="quiet_hours_incomplete", field=missing
+        )
+    if start is not None and start == end:
+        raise DomainError("Quiet hours start and end must differ.", code="quiet_hours_empty", field="quiet_hours_end")
+    if (start, end) != (user.quiet_hours_start, user.quiet_hours_end):
+        user.quiet_hours_start, user.quiet_hours_end = start, end
+        changed += ["quiet_hours_start", "quiet_hours_end"]
+
+    if changed:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=changed)
+        except IntegrityError as exc:
+            raise DomainError("A user with that email already exists.", code="email_taken", field="email") from exc
+    return user
+
+
+@transaction.atomic
+def agent_link(
+    *, agent_username: str, owner_username: str, create_agent: bool = False, email: str | None = None
+) -> tuple[AgentProfile, bool]:
+    """Make `agent_username` an agent owned by `owner_username`. Returns (profile, changed).
+
+    Idempotent: linking an agent to the owner it already has changes nothing. A new agent user is
+    created (role 'agent', no usable password) only when `create_agent` is set; an existing user is
+    never converted to an agent, since that would silently take a human's account away.
+    """
+    if agent_username.lower() == owner_username.lower():
+        raise DomainError("An agent cannot own itself: agent and owner are the same user.", code="agent_is_owner")
+    owner = User.objects.filter(username__iexact=owner_username).first()
+    if owner is None:
+        raise DomainError(f"Owner '{owner_username}' does not exist.", code="owner_not_found")
+    if owner.role == UserRole.AGENT:
+        raise DomainError(
+            f"Owner '{owner.username}' is an agent; an agent must be owned by a human user.", code="owner_is_agent"
+        )
+
+    agent = User.objects.select_for_update().filter(username__iexact=agent_username).first()
+    created_user = False
+    if agent is None:
+        if not create_agent:
+            raise DomainError(
+                f"Agent user '{agent_username}' does not exist (pass --create-agent to create it).",
+                code="agent_not_found",
+            )
+        agent_email = normalize_email(email or f"{agent_username}@agents.invalid")
+        if email_taken(agent_email):
+            raise DomainError(f"Email '{agent_email}' is already in use.", code="email_taken", field="email")
+        agent = User(username=agent_username, email=agent_email, role=UserRole.AGENT)
+        agent.set_unusable_password()
+        agent.save()
+        created_user = True
+    elif agent.role != UserRole.AGENT:
+        raise DomainError(
+            f"User '{agent.username}' has role '{agent.role}', not 'agent'; refusing to convert an existing user.",
+            code="not_an_agent",
+        )
+
+    profile = AgentProfile.objects.filter(user=agent).select_related("owner").first()
+    if profile is not None:
+        if profile.owner_id == owner.pk:
+            return profile, created_user
+        raise DomainError(
+            f"Agent '{agent.username}' is already owned by '{profile.owner.username}'.", code="agent_already_owned"
+        )
+    profile = AgentProfile.objects.create(user=agent, owner=owner)
+    return profile, True
