@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from collective.api.common import UserSummarySerializer
+
+from .. import conf
+from ..models import AttachmentType, Message, Thread
+
+
+class AttachmentSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=AttachmentType.choices)
+    id = serializers.IntegerField(min_value=1)
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    thread = serializers.IntegerField(source="thread_id", read_only=True)
+    sender = serializers.IntegerField(source="sender_id", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    is_deleted = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "thread", "sender", "body", "body_html", "attachments", "client_id",
+            "created_at", "edited_at", "deleted_at", "is_deleted",
+        ]
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(trim_whitespace=False, allow_blank=False)
+    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=False)
+    attachments = AttachmentSerializer(many=True, required=False)
+
+    def validate_body(self, value: str) -> str:
+        limit = conf.get("MAX_BODY_CHARS")
+        if len(value) > limit:
+            raise serializers.ValidationError(f"A message is at most {limit} characters.", code="max_length")
+        if not value.strip():
+            raise serializers.ValidationError("A message cannot be empty.", code="blank")
+        return value
+
+    def validate_attachments(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        limit = conf.get("MAX_ATTACHMENTS")
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit} attachments.", code="max_length")
+        return value
+
+
+class MessageEditSerializer(serializers.Serializer):
+    body = serializers.CharField(trim_whitespace=False, allow_blank=False)
+
+    validate_body = MessageCreateSerializer.validate_body
+
+
+class ReadMarkerSerializer(serializers.Serializer):
+    message = serializers.IntegerField(min_value=1)
+
+
+class ThreadOpenSerializer(serializers.Serializer):
+    # An id, not a related field: an unknown user and one who blocked the caller answer alike.
+    user = serializers.IntegerField(min_value=1)
+
+
+class LastMessagePreviewSerializer(serializers.ModelSerializer):
+    sender = serializers.IntegerField(source="sender_id", read_only=True)
+    preview = serializers.SerializerMethodField()
+    is_deleted = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "sender", "preview", "created_at", "edited_at", "is_deleted"]
+        read_only_fields = fields
+
+    def get_preview(self, obj: Message) -> str:
+        limit = conf.get("PREVIEW_CHARS")
+        body = " ".join(obj.body.split())
+        return body if len(body) <= limit else body[: limit - 1] + "…"
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    """A thread as its caller sees it. Expects the queryset of `selectors.threads_annotated`."""
+
+    other_user = serializers.SerializerMethodField()
+    last_message = LastMessagePreviewSerializer(read_only=True, allow_null=True)
+    last_activity_at = serializers.DateTimeField(read_only=True)
+    unread_count = serializers.IntegerField(read_only=True)
+    archived = serializers.SerializerMethodField()
+    last_read_message = serializers.IntegerField(source="my_last_read_id", read_only=True, allow_null=True)
+    other_last_read_message = serializers.IntegerField(source="other_last_read_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id", "other_user", "last_message", "last_activity_at", "unread_count", "archived",
+            "last_read_message", "other_last_read_message", "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(UserSummarySerializer)
+    def get_other_user(self, obj: Thread) -> dict[str, Any]:
+        me = self.context["request"].user.pk
+        other = obj.user_high if obj.user_low_id == me else obj.user_low
+        return UserSummarySerializer(other).data
+
+    def get_archived(self, obj: Thread) -> bool:
+        return getattr(obj, "my_archived_at", None) is not None

@@ -1,0 +1,46 @@
+"""Notification settings: `settings.NOTIFICATIONS` (a dict) over the defaults below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .models import NotificationKind
+
+K = NotificationKind
+
+DEFAULTS: dict[str, Any] = {
+    # Seconds between a notification to an offline user and the SMS check (they may come back).
+    "SMS_DELAY_SECONDS": 30,
+    # At most this many notification SMS per user in any 24 hours (seed 001 §7.2).
+    "SMS_DAILY_LIMIT": 5,
+    "SMS_MAX_RETRIES": 5,
+    "SMS_RETRY_BACKOFF_SECONDS": 30,  # doubled on each retry
+    "SMS_RETRY_BACKOFF_MAX_SECONDS": 600,
+    # An SMS stuck in "sending" (a worker died mid-call) is left alone: at most once, never twice.
+    "VERIFICATION_CODE_TTL_SECONDS": 600,
+    "VERIFICATION_MAX_ATTEMPTS": 5,
+    "VERIFICATION_RESEND_SECONDS": 60,
+    "VERIFICATION_MAX_PER_HOUR": 5,
+}
+
+# Per-kind SMS defaults. The connection events are what seed 001 §7.2 texts; a direct message
+# to someone away is too. Followers and unlocks stay in the app unless the user turns them on.
+SMS_DEFAULTS: dict[str, bool] = {
+    K.CONNECTION_REQUEST: True,
+    K.ASK_RESPONSE: True,
+    K.CONNECTION_ACCEPTED: True,
+    K.HELP_COMPLETED: True,
+    K.NEW_MESSAGE: True,
+    K.NEW_FOLLOWER: False,
+    K.POINTS_UNLOCK: False,
+}
+
+
+def get(name: str) -> Any:
+    return {**DEFAULTS, **getattr(settings, "NOTIFICATIONS", {})}[name]
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"

@@ -1,0 +1,104 @@
+"""The words of each notification: the in-app title/body (seed 002's table) and the SMS text,
+which is seed 001 §7.2's table verbatim with a link to the app (SITE_URL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conf import site_url
+
+SMS_MAX_CHARS = 480  # a few segments at most; titles are cut before this is reached
+TITLE_MAX_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Texts:
+    title: str
+    body: str
+    url: str
+    sms: str
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def connection_url(connection_id: int) -> str:
+    return site_url(f"/connections/{connection_id}")
+
+
+def thread_url(thread_id: int) -> str:
+    return site_url(f"/threads/{thread_id}")
+
+
+def profile_url(username: str) -> str:
+    return site_url(f"/u/{username}")
+
+
+def connection_request(*, actor: str, subject: str | None, message: str, connection_id: int) -> Texts:
+    """To the responder. `subject`: the offer's title; None for a direct connection."""
+    url = connection_url(connection_id)
+    if subject is None:
+        title = f"@{actor} wants to connect with you"
+        sms = f"@{actor} wants to connect with you. Reply in app: {url}"
+    else:
+        subject = _cut(subject, TITLE_MAX_CHARS)
+        title = f"@{actor} wants to connect about your {subject}"
+        sms = f"@{actor} wants to connect about your {subject}. Reply in app: {url}"
+    return Texts(title=title, body=_cut(message, 200), url=url, sms=sms)
+
+
+def ask_response(*, ask_title: str, message: str, connection_id: int) -> Texts:
+    """To the ask's owner. Seed 001 names nobody ("Someone offered..."); the feed shows the actor."""
+    url = connection_url(connection_id)
+    ask_title = _cut(ask_title, TITLE_MAX_CHARS)
+    return Texts(
+        title=f"Someone offered to help with: {ask_title}",
+        body=_cut(message, 200),
+        url=url,
+        sms=f"Someone offered to help with your ask: {ask_title}. See it: {url}",
+    )
+
+
+def connection_accepted(*, actor: str, thread_id: int | None, connection_id: int) -> Texts:
+    url = thread_url(thread_id) if thread_id else connection_url(connection_id)
+    return Texts(
+        title=f"@{actor} accepted! Start chatting",
+        body="",
+        url=url,
+        sms=f"@{actor} accepted! Start chatting: {url}",
+    )
+
+
+def help_completed(*, actor: str, points: int | None, connection_id: int) -> Texts:
+    """`points` None: nothing was awarded (a daily cap), so the text claims nothing."""
+    earned = f"You earned +{points} points!" if points else ""
+    sms = f"@{actor} marked your help as complete." + (f" {earned}" if earned else "")
+    url = connection_url(connection_id)
+    return Texts(title=f"@{actor} marked your help as complete", body=earned, url=url, sms=sms)
+
+
+def new_follower(*, actor: str) -> Texts:
+    url = profile_url(actor)
+    sms = f"@{actor} started following you: {url}"
+    return Texts(title=f"@{actor} started following you", body="", url=url, sms=sms)
+
+
+def new_message(*, actor: str, preview: str, thread_id: int) -> Texts:
+    url = thread_url(thread_id)
+    return Texts(
+        title=f"New message from @{actor}",
+        body=_cut(preview, 200),
+        url=url,
+        sms=f"@{actor} sent you a message. Reply in app: {url}",
+    )
+
+
+def points_unlock(*, title: str, body: str = "") -> Texts:
+    url = site_url("/me/points")
+    return Texts(title=_cut(title, 200), body=_cut(body, 500), url=url, sms=f"{_cut(title, 200)} See it: {url}")
+
+
+def verification_code(code: str, ttl_seconds: int) -> str:
+    return f"Your Collective verification code is {code}. It expires in {max(1, ttl_seconds // 60)} minutes."

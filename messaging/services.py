@@ -1,0 +1,470 @@
+"""Writes of the messaging app. Threads, messages and read markers change only through these
+services; each names who must hear of the change through `realtime.publish`."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from collective.models import Ask, Block, Connection, Offer
+from collective.selectors.blocks import is_blocked
+from config.exceptions import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from realtime.publish import publish
+
+from . import conf
+from .events import message_event, thread_read_event
+from .models import AttachmentType, Message, Thread, ThreadMembership
+from .rendering import render_body
+
+logger = logging.getLogger(__name__)
+
+# --- threads ---------------------------------------------------------------------------------
+
+
+def _ensure_memberships(thread: Thread) -> None:
+    ThreadMembership.objects.bulk_create(
+        [ThreadMembership(thread=thread, user_id=uid) for uid in thread.participant_ids], ignore_conflicts=True
+    )
+
+
+def thread_get_or_create(*, user_a, user_b, opened_to_stranger: bool = False) -> tuple[Thread, bool]:
+    """The single thread between two users, created if missing (by `user_a`). Safe under
+    concurrent calls: the pair's unique constraint decides, and the loser reads the winner's row.
+
+    Checks no block: callers (connections, `thread_open`) decide what a block means for them."""
+    if user_a.pk == user_b.pk:
+        raise DomainError("You cannot open a conversation with yourself.", code="self_thread", field="user")
+    low, high = sorted((user_a.pk, user_b.pk))
+    thread = Thread.objects.filter(user_low_id=low, user_high_id=high).first()
+    if thread:
+        return thread, False
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.create(
+                user_low_id=low, user_high_id=high, created_by_id=user_a.pk, opened_to_stranger=opened_to_stranger
+            )
+            _ensure_memberships(thread)
+            return thread, True
+    except IntegrityError:
+        return Thread.objects.get(user_low_id=low, user_high_id=high), False
+
+
+def _are_strangers(a_id: int, b_id: int) -> bool:
+    return not Connection.objects.filter(
+        Q(initiator_id=a_id, responder_id=b_id) | Q(initiator_id=b_id, responder_id=a_id)
+    ).exists()
+
+
+@transaction.atomic
+def thread_open(*, user, other_user_id: int) -> tuple[Thread, bool]:
+    """`POST /threads/`: the caller's thread with another user, opened if missing.
+
+    A user who blocked the caller is indistinguishable from a user who does not exist (404).
+    Opening a new thread with a stranger (no connection either way) counts toward a daily limit."""
+    from collective.models import User
+
+    other = User.objects.filter(pk=other_user_id, is_active=True).first()
+    if other is None or is_blocked(blocker_id=other_user_id, blocked_id=user.pk):
+        raise NotFound("No such user.", code="not_found", field="user")
+    if other.pk == user.pk:
+        raise DomainError("You cannot open a conversation with yourself.", code="self_thread", field="user")
+    low, high = sorted((user.pk, other.pk))
+    existing = Thread.objects.filter(user_low_id=low, user_high_id=high).first()
+    if existing:
+        return existing, False
+    stranger = _are_strangers(user.pk, other.pk)
+    if stranger:
+        _check_stranger_limit(user)
+    return thread_get_or_create(user_a=user, user_b=other, opened_to_stranger=stranger)
+
+
+def _check_stranger_limit(user) -> None:
+    limit = conf.get("NEW_STRANGER_THREADS_PER_DAY")
+    since = timezone.now() - timedelta(days=1)
+    recent = list(
+        Thread.objects.filter(created_by_id=user.pk, opened_to_stranger=True, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[: limit + 1]
+    )
+    if len(recent) >= limit:
+        # The window is rolling: a slot frees when the oldest counted thread turns a day old.
+        retry = (recent[0] + timedelta(days=1) - timezone.now()).total_seconds()
+        raise RateLimited(
+            f"You can start at most {limit} conversations a day with people you are not connected to.",
+            retry_after=int(retry) + 1,
+            code="stranger_thread_limit",
+        )
+
+
+def _membership(thread: Thread, user_id: int, *, lock: bool = False) -> ThreadMembership:
+    qs = ThreadMembership.objects.select_for_update() if lock else ThreadMembership.objects
+    membership = qs.filter(thread=thread, user_id=user_id).first()
+    if membership is None:
+        _ensure_memberships(thread)
+        membership = qs.get(thread=thread, user_id=user_id)
+    return membership
+
+
+def _require_participant(thread: Thread, user) -> None:
+    """Services are called with objects from trusted code too (the socket consumer): check again.
+    A non-participant, or a participant the other has blocked, finds no thread."""
+    if not thread.is_participant(user):
+        raise NotFound("No such thread.", code="not_found")
+    if is_blocked(blocker_id=thread.other_participant_id(user.pk), blocked_id=user.pk):
+        raise NotFound("No such thread.", code="not_found")
+
+
+@transaction.atomic
+def thread_set_archived(*, thread: Thread, user, archived: bool) -> ThreadMembership:
+    """Archive or unarchive the thread for `user` only. Idempotent."""
+    _require_participant(thread, user)
+    membership = _membership(thread, user.pk, lock=True)
+    if (membership.archived_at is not None) == archived:
+        return membership
+    membership.archived_at = timezone.now() if archived else None
+    membership.save(update_fields=["archived_at"])
+    return membership
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _validate_body(body: Any) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise DomainError("A message cannot be empty.", code="blank", field="body")
+    limit = conf.get("MAX_BODY_CHARS")
+    if len(body) > limit:
+        raise DomainError(f"A message is at most {limit} characters.", code="max_length", field="body")
+    return body
+
+
+def _attachment_visible(sender, kind: str, obj_id: int) -> bool:
+    if kind == AttachmentType.OFFER:
+        offer = Offer.objects.filter(pk=obj_id).only("user_id", "status", "is_archived").first()
+        return offer is not None and (offer.user_id == sender.pk or offer.is_public)
+    if kind == AttachmentType.ASK:
+        ask = Ask.objects.filter(pk=obj_id).only("user_id", "is_archived").first()
+        return ask is not None and (ask.user_id == sender.pk or ask.is_public)
+    if kind == AttachmentType.CONNECTION:
+        return Connection.objects.filter(Q(initiator_id=sender.pk) | Q(responder_id=sender.pk), pk=obj_id).exists()
+    return False
+
+
+def _validate_attachments(sender, attachments: Any) -> list[dict[str, Any]]:
+    if not attachments:
+        return []
+    if not isinstance(attachments, list):
+        raise DomainError("Attachments are a list of {type, id}.", code="invalid", field="attachments")
+    limit = conf.get("MAX_ATTACHMENTS")
+    if len(attachments) > limit:
+        raise DomainError(f"At most {limit} attachments.", code="max_length", field="attachments")
+    cleaned: list[dict[str, Any]] = []
+    for item in attachments:
+        kind = item.get("type") if isinstance(item, dict) else None
+        obj_id = item.get("id") if isinstance(item, dict) else None
+        if kind not in AttachmentType.values or not isinstance(obj_id, int) or isinstance(obj_id, bool):
+            raise DomainError(
+                "Each attachment is {type: offer|ask|connection, id: int}.", code="invalid", field="attachments"
+            )
+        if not _attachment_visible(sender, kind, obj_id):
+            # The same answer for "does not exist" and "not yours to see": nothing leaks.
+            raise DomainError(f"No {kind} {obj_id} you can attach.", code="attachment_not_found", field="attachments")
+        entry = {"type": kind, "id": obj_id}
+        if entry not in cleaned:
+            cleaned.append(entry)
+    return cleaned
+
+
+def _check_send_rate(sender) -> None:
+    """At most SEND_RATE_PER_MINUTE sends in any minute, as a sliding-window estimate: the count of
+    the current one-minute window plus the previous window's count weighted by how much of it still
+    overlaps the last 60 s. A fixed window alone would let a sender fire twice the limit around a
+    window edge. Counters live in the shared cache (Redis when configured, so every process counts
+    together); `incr` is atomic, and a refused send is taken back so retries do not extend a block."""
+    limit = conf.get("SEND_RATE_PER_MINUTE")
+    period = 60.0
+    now = time.time()
+    window = int(now // period)
+    elapsed = (now % period) / period
+    key = f"messaging:send-rate:{sender.pk}:{window}"
+    previous_key = f"messaging:send-rate:{sender.pk}:{window - 1}"
+    counted = _count_send_redis(key, previous_key, int(3 * period))
+    if counted is not None:
+        current, previous = counted
+    else:
+        cache.add(key, 0, timeout=int(3 * period))
+        try:
+            current = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=int(3 * period))
+            current = 1
+        previous = int(cache.get(previous_key, 0) or 0)
+    if previous * (1 - elapsed) + current <= limit:
+        return
+    try:
+        cache.decr(key)
+    except ValueError:
+        pass
+    raise RateLimited(
+        f"You can send at most {limit} messages a minute.",
+        retry_after=_send_retry_after(limit, previous, current - 1, elapsed, period),
+        code="send_rate_limited",
+    )
+
+
+def _count_send_redis(key: str, previous_key: str, timeout: int) -> tuple[int, int] | None:
+    """With Django's Redis cache: count this send and read the previous window in one round trip
+    (a pipeline of SET NX EX, INCR, GET) instead of four (add; incr = EXISTS + INCR; get).
+    The counters stay ordinary cache entries (Django stores ints as plain integers). None with
+    any other cache backend: the caller uses the portable cache API."""
+    from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    k = backend.make_and_validate_key(key)
+    pk = backend.make_and_validate_key(previous_key)
+    client = backend._cache.get_client(k, write=True)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(k, 0, ex=timeout, nx=True)
+    pipe.incr(k)
+    pipe.get(pk)
+    _, current, previous = pipe.execute()
+    return int(current), int(previous or 0)
+
+
+def _send_retry_after(limit: int, previous: int, current: int, elapsed: float, period: float) -> int:
+    """Seconds until one more send fits under the sliding-window estimate."""
+    if current + 1 <= limit and previous > 0:
+        # Later in this window, once enough of the previous window has slid out.
+        fraction = 1 - (limit - current - 1) / previous
+        if fraction < 1:
+            return math.ceil(max(0.0, fraction - elapsed) * period - 1e-6)
+    # In the next window, this window's sends become the weighted "previous" ones.
+    fraction = 0.0 if current <= 0 else max(0.0, 1 - (limit - 1) / current)
+    return math.ceil((1 - elapsed + fraction) * period - 1e-6)
+
+
+def _blockers_between(a_id: int, b_id: int) -> set[int]:
+    """Who of the two has blocked the other (empty, one or both ids)."""
+    return set(
+        Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).values_list(
+            "blocker_id", flat=True
+        )
+    )
+
+
+def _replay(sender, client_id: str, thread: Thread) -> Message | None:
+    existing = Message.objects.filter(sender_id=sender.pk, client_id=client_id).first()
+    if existing is not None and existing.thread_id != thread.pk:
+        raise Conflict(
+            "This client_id was already used for a message in another thread.",
+            code="client_id_reused",
+            field="client_id",
+        )
+    return existing
+
+
+def _after_send_updates(*, thread_id: int, sender_id: int, message_id: int, now) -> None:
+    """The thread's preview and both memberships after a new message, in two plain statements.
+
+    - Concurrent sends may commit out of order: the preview only ever moves to a newer message.
+    - A new message brings the thread back for both participants (decided: see
+      docs/messaging.md), and the sender has read everything up to their own message (silent:
+      no thread.read event); rows needing neither are not touched. In an UPDATE every SET
+      expression sees the row as it was, so the CASEs test the old marker.
+    Raw SQL because this runs on every send and the ORM spent longer building these two
+    statements (a Case/When update) than the database spent running them (profile in
+    docs/benchmarks.md)."""
+    conn = connections[router.db_for_write(Message)]
+    qn = conn.ops.quote_name
+    when = conn.ops.adapt_datetimefield_value(now)
+    thread_t = qn(Thread._meta.db_table)
+    member_t = qn(ThreadMembership._meta.db_table)
+    behind = "(user_id = %s AND (last_read_message_id IS NULL OR last_read_message_id < %s))"
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {thread_t} SET last_message_id = %s, last_message_at = %s "
+            "WHERE id = %s AND (last_message_id IS NULL OR last_message_id < %s)",
+            [message_id, when, thread_id, message_id],
+        )
+        cursor.execute(
+            f"UPDATE {member_t} SET archived_at = NULL, "
+            f"last_read_message_id = CASE WHEN {behind} THEN %s ELSE last_read_message_id END, "
+            f"last_read_at = CASE WHEN {behind} THEN %s ELSE last_read_at END "
+            f"WHERE thread_id = %s AND (archived_at IS NOT NULL OR {behind})",
+            [sender_id, message_id, message_id, sender_id, message_id, when, thread_id, sender_id, message_id],
+        )
+
+
+def message_send(
+    *,
+    thread: Thread,
+    sender,
+    body: str,
+    client_id: str | None = None,
+    attachments: list | None = None,
+    notify: bool = True,
+) -> Message:
+    """Post a message. Idempotent on (sender, client_id): a repeat returns the first message and
+    emits nothing. Publishes `message.created` to both participants and, when the recipient is
+    offline, a `new_message` notification (one per thread while unread). `notify=False`: the
+    caller notifies in its own words (a connection's first message)."""
+    message, _created = message_send_or_replay(
+        thread=thread, sender=sender, body=body, client_id=client_id, attachments=attachments, notify=notify
+    )
+    return message
+
+
+@transaction.atomic
+def message_send_or_replay(
+    *,
+    thread: Thread,
+    sender,
+    body: str,
+    client_id: str | None = None,
+    attachments: list | None = None,
+    notify: bool = True,
+) -> tuple[Message, bool]:
+    """As `message_send`, also telling whether the message was created (False: a replay)."""
+    if not thread.is_participant(sender):
+        raise NotFound("No such thread.", code="not_found")
+    recipient_id = thread.other_participant_id(sender.pk)
+    # Both directions of a block in one query; each direction keeps its own answer and order.
+    blockers = _blockers_between(sender.pk, recipient_id)
+    if recipient_id in blockers:
+        raise NotFound("No such thread.", code="not_found")
+    if client_id is not None:
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+            raise DomainError("client_id is 1 to 64 characters.", code="invalid", field="client_id")
+        existing = _replay(sender, client_id, thread)
+        if existing is not None:
+            return existing, False
+    if sender.pk in blockers:
+        raise Forbidden("You blocked this user: unblock them to send messages.", code="blocked")
+    body = _validate_body(body)
+    cleaned_attachments = _validate_attachments(sender, attachments)
+    _check_send_rate(sender)
+
+    now = timezone.now()
+    try:
+        # A savepoint: under a concurrent send with the same client_id the unique constraint
+        # decides, and the loser returns the winner's message.
+        with transaction.atomic():
+            message = Message.objects.create(
+                thread=thread,
+                sender=sender,
+                body=body,
+                body_html=render_body(body),
+                attachments=cleaned_attachments,
+                client_id=client_id,
+                created_at=now,
+            )
+    except IntegrityError:
+        if client_id is None:
+            raise
+        existing = _replay(sender, client_id, thread)
+        if existing is None:
+            raise
+        logger.info("client_id race lost by sender %s: returning message %s", sender.pk, existing.pk)
+        return existing, False
+
+    _after_send_updates(thread_id=thread.pk, sender_id=sender.pk, message_id=message.pk, now=now)
+    thread.last_message_id, thread.last_message_at = message.pk, now
+
+    publish(thread.participant_ids, "message.created", message_event(message))
+    if notify:
+        from .notifications.triggers import on_message_created
+
+        on_message_created(message=message, thread=thread)
+    return message, True
+
+
+def _own_message(*, thread: Thread, user, message_id: int, lock: bool = True) -> Message:
+    _require_participant(thread, user)
+    qs = Message.objects.select_for_update() if lock else Message.objects
+    message = qs.filter(thread=thread, pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.", code="not_found")
+    if message.sender_id != user.pk:
+        raise Forbidden("Only the sender can change a message.", code="not_sender")
+    return message
+
+
+@transaction.atomic
+def message_edit(*, thread: Thread, user, message_id: int, body: str) -> Message:
+    """Edit one's own message within the edit window. Publishes `message.updated`."""
+    message = _own_message(thread=thread, user=user, message_id=message_id)
+    if message.deleted_at is not None:
+        raise Conflict("A deleted message cannot be edited.", code="message_deleted")
+    window = conf.get("EDIT_WINDOW_SECONDS")
+    if timezone.now() - message.created_at > timedelta(seconds=window):
+        raise Forbidden(
+            f"A message can be edited only within {window // 60} minutes of sending.", code="edit_window_closed"
+        )
+    body = _validate_body(body)
+    if body == message.body:
+        return message
+    message.body = body
+    message.body_html = render_body(body)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["body", "body_html", "edited_at"])
+    publish(thread.participant_ids, "message.updated", message_event(message))
+    return message
+
+
+@transaction.atomic
+def message_delete(*, thread: Thread, user, message_id: int) -> Message:
+    """Soft-delete one's own message: body, HTML and attachments are gone for everyone, the row
+    stays. Idempotent. Publishes `message.deleted`."""
+    message = _own_message(thread=thread, user=user, message_id=message_id)
+    if message.deleted_at is not None:
+        return message
+    message.body = ""
+    message.body_html = ""
+    message.attachments = []
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["body", "body_html", "attachments", "deleted_at"])
+    publish(thread.participant_ids, "message.deleted", message_event(message))
+    return message
+
+
+# --- read markers ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembership:
+    """Move `user`'s read marker in `thread` to `message_id`. Markers only move forward: an older
+    or equal message is a no-op and emits nothing. Publishes `thread.read` to both participants.
+
+    Raises NotFound if `user` may not see the thread, DomainError(field="message") if the
+    message is not in it."""
+    _require_participant(thread, user)
+    try:
+        message_id = int(message_id)
+    except (TypeError, ValueError):
+        raise DomainError("message must be a message id.", code="invalid", field="message") from None
+    if not Message.objects.filter(thread=thread, pk=message_id).exists():
+        raise DomainError("This message is not in this thread.", code="message_not_in_thread", field="message")
+    membership = _membership(thread, user.pk, lock=True)
+    if membership.last_read_message_id is not None and membership.last_read_message_id >= message_id:
+        return membership
+    membership.last_read_message_id = message_id
+    membership.last_read_at = timezone.now()
+    membership.save(update_fields=["last_read_message", "last_read_at"])
+    publish(thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id))
+    last = Thread.objects.filter(pk=thread.pk).values_list("last_message_id", flat=True).first()
+    if last is None or message_id >= last:
+        from .notifications.services import notifications_mark_thread_read
+
+        notifications_mark_thread_read(user_id=user.pk, thread_id=thread.pk)
+    return membership

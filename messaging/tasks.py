@@ -1,0 +1,81 @@
+"""Celery tasks of the messaging app: thin interfaces over notifications/delivery.py.
+
+Queued only on commit, loaded by id, idempotent: a retried or duplicated task never sends a
+second SMS (the SMS record's unique key and its queued -> sending claim see to it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from messaging.notifications import conf
+from messaging.notifications.delivery import sms_deliver, sms_fallback_decide, sms_give_up
+from messaging.notifications.models import Notification, SmsState
+from messaging.sms import SmsTransientError
+
+logger = logging.getLogger(__name__)
+
+
+def _backoff(retries: int) -> int:
+    return min(conf.get("SMS_RETRY_BACKOFF_SECONDS") * 2**retries, conf.get("SMS_RETRY_BACKOFF_MAX_SECONDS"))
+
+
+def _eager(task: Any) -> bool:
+    return bool(task.request.is_eager or task.app.conf.task_always_eager)
+
+
+def _deliver(task: Any, sms_id: int) -> str:
+    """Deliver with retries: on a worker, `task.retry` with exponential backoff; run eagerly
+    (the embedded default, no worker), the same number of attempts inline, without waiting."""
+    limit = conf.get("SMS_MAX_RETRIES")
+    retries = task.request.retries or 0
+    while True:
+        try:
+            return sms_deliver(sms_id=sms_id)
+        except SmsTransientError as exc:
+            if retries >= limit:
+                sms_give_up(sms_id=sms_id, reason=f"gave up after {retries + 1} attempts: {exc.message}")
+                return "failed"
+            logger.info("SMS %s: transient error %s, retry %s", sms_id, exc.code, retries + 1)
+            if not _eager(task):
+                raise task.retry(countdown=_backoff(retries), exc=exc) from exc
+            retries += 1
+
+
+@shared_task(bind=True, name="messaging.tasks.notification_sms", max_retries=None, acks_late=True)
+def notification_sms(self: Any, notification_id: int) -> dict[str, Any]:
+    """The SMS fallback of one notification (rules: notifications/delivery.py)."""
+    decision = sms_fallback_decide(notification_id=notification_id)
+    if decision.action == "hold":
+        if _eager(self):
+            # No worker to hold a delayed task: the beat sweep (sms_release_held) picks it up.
+            logger.info("SMS for notification %s held until %s", notification_id, decision.hold_until)
+        else:
+            notification_sms.apply_async(args=[notification_id], eta=decision.hold_until)
+        return {"action": "hold", "until": decision.hold_until.isoformat() if decision.hold_until else None}
+    if decision.action != "send" or decision.sms_id is None:
+        return {"action": "skip", "reason": decision.reason}
+    return {"action": "send", "sms": decision.sms_id, "status": _deliver(self, decision.sms_id)}
+
+
+@shared_task(bind=True, name="messaging.tasks.sms_send", max_retries=None, acks_late=True)
+def sms_send(self: Any, sms_id: int) -> str:
+    """Deliver one recorded SMS (verification codes)."""
+    return _deliver(self, sms_id)
+
+
+@shared_task(name="messaging.tasks.sms_release_held")
+def sms_release_held() -> int:
+    """Re-queue SMS held for quiet hours whose hold has ended (covers ETA tasks a worker restart
+    lost, and the embedded default, where no worker holds them). Duplicates are harmless."""
+    due = list(
+        Notification.objects.filter(sms_state=SmsState.HELD, sms_hold_until__lte=timezone.now()).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for notification_id in due:
+        notification_sms.delay(notification_id)
+    return len(due)
