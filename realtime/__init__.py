@@ -1,0 +1,1 @@
+"""Realtime delivery. `from realtime.publish import publish` is the one way to emit an event."""

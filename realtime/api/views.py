@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from realtime.tickets import ticket_issue, ticket_ttl
+
+
+class TicketView(APIView):
+    """`POST /api/v1/realtime/tickets/`: a single-use ticket for `/ws/?ticket=...`, valid 60 s."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "RealtimeTicket", {"ticket": serializers.CharField(), "expires_in": serializers.IntegerField()}
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        ticket = ticket_issue(user_id=request.user.pk)
+        return Response({"ticket": ticket, "expires_in": ticket_ttl()}, status=status.HTTP_201_CREATED)

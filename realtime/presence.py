@@ -1,0 +1,238 @@
+"""Presence: a user is online while at least one of their sockets is open, on any process.
+
+Each open socket holds an entry with an expiry (now + PRESENCE_TTL) that its heartbeat refreshes,
+so a socket whose process was killed without a `disconnect` ages out by itself. An index of online
+users (score: the latest expiry of their sockets) lets a sweeper find users whose every socket has
+expired and declare them offline exactly once: the Redis scripts run atomically, so of several
+sweeping processes only one sees the user leave the index.
+
+Backends: Redis (keys shared by every process) when `REDIS_URL` is set, a process-local store on
+the embedded default. `last_seen` is the time of the user's last connect, heartbeat or disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from django.conf import settings
+
+PREFIX = "collective:presence:"
+
+
+def presence_ttl() -> float:
+    return float(settings.REALTIME.get("PRESENCE_TTL", 60))
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class State:
+    online: bool
+    last_seen: float | None
+
+    def as_dict(self) -> dict:
+        return {"status": "online" if self.online else "offline", "last_seen": iso(self.last_seen)}
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+# KEYS[1] user's socket zset, KEYS[2] online index, KEYS[3] last-seen key.
+# ARGV: now, expiry, socket id, ttl ms, user id. Returns 1 if the user just came online.
+_TOUCH = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[3], ARGV[1])
+local cur = redis.call('ZSCORE', KEYS[2], ARGV[5])
+if not cur then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
+  return 1
+end
+if tonumber(cur) < tonumber(ARGV[2]) then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5]) end
+return 0
+"""
+# ARGV: now, socket id, user id. Returns 1 if the user just went offline.
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('SET', KEYS[3], ARGV[1])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #top == 0 then
+  return redis.call('ZREM', KEYS[2], ARGV[3])
+end
+redis.call('ZADD', KEYS[2], top[2], ARGV[3])
+return 0
+"""
+# KEYS[1] online index; ARGV: now, key prefix. Returns the users that just went offline.
+_SWEEP = """
+local gone = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+for _, uid in ipairs(due) do
+  local k = ARGV[2] .. 'u:' .. uid
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[1])
+  local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    redis.call('ZREM', KEYS[1], uid)
+    table.insert(gone, uid)
+  else
+    redis.call('ZADD', KEYS[1], top[2], uid)
+  end
+end
+return gone
+"""
+
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _redis():
+    import redis.asyncio as aioredis
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        # A blocking pool: past its cap a command waits for a free connection instead of failing
+        # (redis-py 8's default pool fails past 100: 2,000 sockets closing at once lost their
+        # presence updates in the delivery benchmark).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=getattr(settings, "REDIS_MAX_CONNECTIONS", 1000), timeout=20
+        )
+        client = aioredis.Redis(connection_pool=pool)
+        _clients[loop] = client
+    return client
+
+
+def _keys(user_id: int) -> list[str]:
+    return [f"{PREFIX}u:{user_id}", f"{PREFIX}online", f"{PREFIX}seen:{user_id}"]
+
+
+class RedisPresence:
+    async def touch(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        ttl = presence_ttl()
+        res = await _redis().eval(_TOUCH, 3, *_keys(user_id), now, now + ttl, socket_id, int(ttl * 1000) + 1000, user_id)
+        return bool(res)
+
+    async def leave(self, user_id: int, socket_id: str) -> bool:
+        res = await _redis().eval(_LEAVE, 3, *_keys(user_id), time.time(), socket_id, user_id)
+        return bool(res)
+
+    async def sweep(self) -> list[int]:
+        res = await _redis().eval(_SWEEP, 1, f"{PREFIX}online", time.time(), PREFIX)
+        return [int(u) for u in res]
+
+    async def query(self, user_ids: list[int]) -> dict[int, State]:
+        if not user_ids:
+            return {}
+        now = time.time()
+        client = _redis()
+        async with client.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.zcount(f"{PREFIX}u:{uid}", f"({now}", "+inf")
+                pipe.get(f"{PREFIX}seen:{uid}")
+            res = await pipe.execute()
+        out = {}
+        for i, uid in enumerate(user_ids):
+            count, seen = res[2 * i], res[2 * i + 1]
+            out[uid] = State(online=count > 0, last_seen=float(seen) if seen is not None else None)
+        return out
+
+
+# --- In process ----------------------------------------------------------------------------------
+class LocalPresence:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: dict[int, dict[str, float]] = {}
+        self._online: dict[int, float] = {}
+        self._seen: dict[int, float] = {}
+
+    def _live(self, user_id: int, now: float) -> dict[str, float]:
+        socks = {s: e for s, e in self._sockets.get(user_id, {}).items() if e > now}
+        if socks:
+            self._sockets[user_id] = socks
+        else:
+            self._sockets.pop(user_id, None)
+        return socks
+
+    async def touch(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        with self._lock:
+            socks = self._live(user_id, now)
+            socks[socket_id] = now + presence_ttl()
+            self._sockets[user_id] = socks
+            self._seen[user_id] = now
+            came = user_id not in self._online
+            self._online[user_id] = max(socks.values())
+            return came
+
+    async def leave(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        with self._lock:
+            self._sockets.get(user_id, {}).pop(socket_id, None)
+            socks = self._live(user_id, now)
+            self._seen[user_id] = now
+            if not socks:
+                return self._online.pop(user_id, None) is not None
+            self._online[user_id] = max(socks.values())
+            return False
+
+    async def sweep(self) -> list[int]:
+        now = time.time()
+        gone = []
+        with self._lock:
+            for uid in [u for u, exp in self._online.items() if exp <= now]:
+                socks = self._live(uid, now)
+                if socks:
+                    self._online[uid] = max(socks.values())
+                else:
+                    del self._online[uid]
+                    gone.append(uid)
+        return gone
+
+    async def query(self, user_ids: list[int]) -> dict[int, State]:
+        now = time.time()
+        with self._lock:
+            return {
+                uid: State(online=any(e > now for e in self._sockets.get(uid, {}).values()), last_seen=self._seen.get(uid))
+                for uid in user_ids
+            }
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sockets.clear()
+            self._online.clear()
+            self._seen.clear()
+
+
+_local = LocalPresence()
+
+
+def backend() -> RedisPresence | LocalPresence:
+    return RedisPresence() if settings.REDIS_URL else _local
+
+
+# --- Sync read for services and tasks -------------------------------------------------------------
+_sync_client = None
+
+
+def is_online(user_id: int) -> bool:
+    """True while the user has at least one live socket on any process. For sync code (services,
+    Celery tasks), which must not run the async backend on an event loop of its own. Added for
+    the SMS fallback of notifications (docs/notifications.md)."""
+    global _sync_client
+    now = time.time()
+    if settings.REDIS_URL:
+        if _sync_client is None:
+            import redis
+
+            _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+        return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
+    with _local._lock:
+        return any(e > now for e in _local._sockets.get(user_id, {}).values())

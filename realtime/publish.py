@@ -1,0 +1,151 @@
+"""The one way any code emits an event: `publish(user_ids, type, data)`.
+
+Durable events are written to the event log inside the caller's transaction and pushed through
+the channel layer to each recipient's group `user.<id>` only after that transaction commits. A
+rolled-back transaction leaves no row and sends nothing. The channel layer is the fast path and
+is at-most-once; the log is the record that `resume` replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connections, router, transaction
+
+from .models import Event, Stream
+
+logger = logging.getLogger(__name__)
+
+# Frames that are never stored nor replayed (`"id": null`). The protocol frames the consumer sends
+# itself are listed too, so that nobody publishes one of them as a durable event by mistake.
+EPHEMERAL_TYPES = frozenset(
+    {"typing", "presence", "presence.state", "pong", "error", "hello", "heartbeat", "resumed", "resync_required"}
+)
+
+
+def group_name(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> list[Event]:
+    """Record a durable event for each recipient and deliver it after commit.
+
+    Recipients are de-duplicated. Returns the Event rows written (one per recipient).
+
+    Two statements whatever the number of recipients: one upsert that creates or bumps every
+    recipient's stream head and returns the new ids, and one insert of the events.
+    """
+    recipients = sorted({int(u) for u in user_ids if u is not None})
+    if not recipients:
+        return []
+    if type in EPHEMERAL_TYPES:
+        raise ValueError(f"{type!r} is ephemeral; use publish_ephemeral")
+    now = datetime.now(timezone.utc)
+    # savepoint=False: joins the caller's transaction (or opens one) without SAVEPOINT/RELEASE
+    # round trips; an error here propagates and rolls the caller's transaction back anyway.
+    with transaction.atomic(using=_db(), savepoint=False):
+        heads = _bump_streams(recipients)
+        events = Event.objects.bulk_create(
+            [Event(user_id=u, seq=heads[u], type=type, data=data, created_at=now) for u in recipients]
+        )
+        envelopes = [(e.user_id, e.envelope()) for e in events]
+        transaction.on_commit(lambda: _send(envelopes), using=_db())
+    return events
+
+
+def _db() -> str:
+    return router.db_for_write(Stream)
+
+
+def _bump_streams(user_ids: list[int]) -> dict[int, int]:
+    """Hand out the next id of each user's stream: `{user_id: new last_event_id}`.
+
+    One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (PostgreSQL; SQLite >= 3.35). The upsert
+    locks each existing stream row until the transaction ends, like `SELECT ... FOR UPDATE`, so
+    ids are handed out in commit order: a concurrent publisher to the same user waits here until
+    this transaction commits or rolls back, then bumps the committed head. Rows are written in
+    the (sorted) order of `user_ids`, so two publishers lock in the same order and never deadlock.
+    """
+    conn = connections[_db()]
+    qn = conn.ops.quote_name
+    table = qn(Stream._meta.db_table)
+    user_col = qn(Stream._meta.get_field("user").column)
+    head_col = qn(Stream._meta.get_field("last_event_id").column)
+    values = ", ".join(["(%s, 1)"] * len(user_ids))
+    sql = (
+        f"INSERT INTO {table} ({user_col}, {head_col}) VALUES {values} "
+        f"ON CONFLICT ({user_col}) DO UPDATE SET {head_col} = {table}.{head_col} + 1 "
+        f"RETURNING {user_col}, {head_col}"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, user_ids)
+        heads = {int(u): int(n) for u, n in cursor.fetchall()}
+    if len(heads) != len(user_ids):  # cannot happen: every row is inserted or updated
+        raise RuntimeError(f"stream upsert returned {len(heads)} rows for {len(user_ids)} users")
+    return heads
+
+
+def ephemeral_envelope(type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"id": None, "type": type, "ts": utc_now_iso(), "data": data}
+
+
+def publish_ephemeral(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
+    """Send an event that is never stored nor replayed (typing, presence). From sync code.
+
+    Sent at once, not on commit: ephemeral events describe the moment, not a database change."""
+    envelope = ephemeral_envelope(type, data)
+    _send([(int(u), envelope) for u in set(user_ids) if u is not None])
+
+
+async def apublish_ephemeral(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
+    """As publish_ephemeral, from async code (the consumer)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    envelope = ephemeral_envelope(type, data)
+    for uid in {int(u) for u in user_ids if u is not None}:
+        try:
+            await layer.group_send(group_name(uid), {"type": "event.deliver", "event": envelope})
+        except Exception:  # ephemeral: a lost one is superseded by the next
+            logger.exception("channel layer send failed for user %s (%s)", uid, type)
+
+
+def _send(envelopes: list[tuple[int, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not envelopes:
+        return
+    # One hop to the event loop for all recipients, their group sends in parallel (each
+    # recipient gets one event per publish, so parallel sends cannot reorder a stream).
+    async_to_sync(_asend)(layer, envelopes)
+
+
+# Group sends in flight at once for one publish: a publish to thousands of users must not open
+# thousands of Redis connections at once (the layer's pool is capped).
+SEND_CONCURRENCY = 50
+
+
+async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> None:
+    results: list[Any] = []
+    for i in range(0, len(envelopes), SEND_CONCURRENCY):
+        results += await asyncio.gather(
+            *(
+                layer.group_send(group_name(u), {"type": "event.deliver", "event": e})
+                for u, e in envelopes[i : i + SEND_CONCURRENCY]
+            ),
+            return_exceptions=True,
+        )
+    for (user_id, envelope), result in zip(envelopes, results):
+        if isinstance(result, BaseException):  # the log holds the event; a client gets it on resume
+            logger.error(
+                "channel layer send failed for user %s (event %s)", user_id, envelope.get("id"), exc_info=result
+            )
