@@ -1,0 +1,86 @@
+"""The no-negative rule under parallel requests, on PostgreSQL with real threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection as db_connection
+
+from collective.models import CreditTransaction, PointsTransaction, User
+from collective.services.credits import credits_bonus, economy_reference_load
+from tests.conftest import client_for
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data() -> None:
+    economy_reference_load()
+
+
+def _parallel(calls: list[Callable[[], Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = call()
+        except Exception as exc:  # reported to the test
+            results[i] = exc
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a request hung (deadlock?)"
+    return results
+
+
+def test_parallel_spends_cannot_overdraw():
+    user = UserFactory()
+    credits_bonus(user=user, amount=12, description="seed")
+    client = client_for(user)
+    results = _parallel([lambda: client.post("/api/v1/credits/spend/", {"feature": "social-clip"}) for _ in range(8)])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 201] + [409] * 6, [getattr(r, "data", r) for r in results]
+    user.refresh_from_db()
+    assert user.credit_balance == 2
+    balances = list(CreditTransaction.objects.filter(user=user).order_by("pk").values_list("balance_after", flat=True))
+    assert balances == [12, 7, 2]
+
+
+def test_parallel_gifts_and_conversions_cannot_overdraw_points():
+    giver, friends = UserFactory(), [UserFactory() for _ in range(4)]
+    User.objects.filter(pk=giver.pk).update(total_points=300)
+    client = client_for(giver)
+    calls = [lambda f=f: client.post("/api/v1/gifts/", {"to": f.pk, "points": 100}) for f in friends]
+    calls += [lambda: client.post("/api/v1/credits/convert/", {"points": 100}) for _ in range(2)]
+    results = _parallel(calls)
+    assert sorted(r.status_code for r in results).count(409) == 3, [getattr(r, "data", r) for r in results]
+    giver.refresh_from_db()
+    assert giver.total_points == 0
+    received = sum(User.objects.get(pk=f.pk).total_points for f in friends)
+    assert received + 10 * User.objects.get(pk=giver.pk).credit_balance == 300
+    assert sum(PointsTransaction.objects.filter(user=giver).values_list("amount", flat=True)) == -300
+
+
+def test_parallel_credit_gifts_both_ways_do_not_deadlock():
+    a, b = UserFactory(), UserFactory()
+    credits_bonus(user=a, amount=50, description="seed")
+    credits_bonus(user=b, amount=50, description="seed")
+    ca, cb = client_for(a), client_for(b)
+    calls = []
+    for _ in range(5):
+        calls.append(lambda: ca.post("/api/v1/gifts/", {"to": b.pk, "credits": 10}))
+        calls.append(lambda: cb.post("/api/v1/gifts/", {"to": a.pk, "credits": 10}))
+    results = _parallel(calls)
+    assert [r.status_code for r in results] == [201] * 10
+    assert User.objects.get(pk=a.pk).credit_balance + User.objects.get(pk=b.pk).credit_balance == 100
