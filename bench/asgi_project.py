@@ -1,0 +1,5 @@
+"""`config.asgi.application` behind the bench probe (stats + SQL counter)."""
+
+from bench.probe import project_application
+
+application = project_application()
