@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "realtime-presence-sweep": {"task": "realtime.tasks.presence_sweep", "schedule": 30.0},
     # SMS held for quiet hours are also re-queued by this sweep (a worker restart loses ETA tasks).
     "messaging-sms-release-held": {"task": "messaging.tasks.sms_release_held", "schedule": 60.0},
+    # SMS left "sending" by a worker that died mid-call are marked "unknown" (never resent).
+    "messaging-sms-expire-stuck": {"task": "messaging.tasks.sms_expire_stuck", "schedule": 300.0},
     # Reputation decays for inactivity (docs/economy.md); daily is fine-grained enough.
     "collective-reputation-decay": {"task": "collective.tasks.reputation_decay", "schedule": 86400.0},
 }

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from messaging.notifications import conf
-from messaging.notifications.delivery import sms_deliver, sms_fallback_decide, sms_give_up
+from messaging.notifications.delivery import sms_deliver, sms_expire_stuck, sms_fallback_decide, sms_give_up
 from messaging.notifications.models import Notification, SmsState
 from messaging.sms import SmsTransientError
 
@@ -79,3 +79,9 @@ def sms_release_held() -> int:
     for notification_id in due:
         notification_sms.delay(notification_id)
     return len(due)
+
+
+@shared_task(name="messaging.tasks.sms_expire_stuck")
+def sms_expire_stuck_task() -> int:
+    """Mark SMS whose worker died mid-send as `unknown` (notifications/delivery.py)."""
+    return sms_expire_stuck()

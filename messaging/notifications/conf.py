@@ -18,7 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "SMS_MAX_RETRIES": 5,
     "SMS_RETRY_BACKOFF_SECONDS": 30,  # doubled on each retry
     "SMS_RETRY_BACKOFF_MAX_SECONDS": 600,
-    # An SMS stuck in "sending" (a worker died mid-call) is left alone: at most once, never twice.
+    # An SMS still "sending" this long after its claim (the worker died mid-call) is marked
+    # "unknown" by the beat sweep: never sent again (at most once), but visible as such.
+    "SMS_SENDING_TIMEOUT_SECONDS": 600,
     "VERIFICATION_CODE_TTL_SECONDS": 600,
     "VERIFICATION_MAX_ATTEMPTS": 5,
     "VERIFICATION_RESEND_SECONDS": 60,

@@ -182,6 +182,24 @@ def sms_give_up(*, sms_id: int, reason: str) -> None:
     )
 
 
+def sms_expire_stuck(*, now: dt.datetime | None = None) -> int:
+    """Mark SMS left in `sending` longer than SMS_SENDING_TIMEOUT_SECONDS as `unknown`: their
+    worker died between the claim and the provider's answer. The provider may have sent them, so
+    they are not retried (at most once) and still count toward the daily limit."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=conf.get("SMS_SENDING_TIMEOUT_SECONDS"))
+    stuck = SmsMessage.objects.filter(status=SmsStatus.SENDING, updated_at__lt=cutoff)
+    count = stuck.update(
+        status=SmsStatus.UNKNOWN,
+        error_code="worker_lost",
+        error_message="The worker stopped while handing this SMS to the provider; not retried, as it may have been sent.",
+        updated_at=now,
+    )
+    if count:
+        logger.warning("%s SMS left in 'sending' marked 'unknown'", count)
+    return count
+
+
 # Twilio's statuses, in the order a message moves through them; a late callback never moves
 # a record back (callbacks can arrive out of order).
 _TWILIO_RANK = {

@@ -98,8 +98,11 @@ class SmsPurpose(models.TextChoices):
 
 class SmsStatus(models.TextChoices):
     # Ours: queued -> sending -> sent | failed. Twilio's status callbacks move a sent message on.
+    # A row whose worker died during the provider call stays "sending" until the beat sweep marks
+    # it "unknown": it may have gone out, so it is never sent again and counts toward the limit.
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
+    UNKNOWN = "unknown", "Outcome unknown"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     DELIVERED = "delivered", "Delivered"

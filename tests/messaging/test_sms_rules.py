@@ -14,7 +14,8 @@ from messaging.notifications import texts
 from messaging.notifications.delivery import sms_deliver, sms_fallback_decide
 from messaging.notifications.quiet import quiet_until
 from messaging.notifications.services import notification_create
-from messaging.tasks import notification_sms, sms_release_held
+from messaging.notifications.delivery import daily_count
+from messaging.tasks import notification_sms, sms_expire_stuck_task, sms_release_held
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, _no_one_online, go_offline, go_online, phone_user, sms_outbox  # noqa: F401
 
@@ -230,6 +231,25 @@ def test_a_row_left_sending_by_a_dead_worker_is_never_sent_again(sms_outbox):
     SmsMessage.objects.filter(pk=decision.sms_id).update(status="sending")  # the worker died mid-call
     assert notification_sms.apply(args=[note.pk]).get()["status"] == "sending"
     assert sms_outbox == []
+
+
+def test_a_row_stuck_sending_is_marked_unknown_never_resent_and_still_counted(sms_outbox, settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SMS_SENDING_TIMEOUT_SECONDS": 600}
+    user = phone_user()
+    note = _notify(user)
+    decision = sms_fallback_decide(notification_id=note.pk)
+    now = timezone.now()
+    SmsMessage.objects.filter(pk=decision.sms_id).update(status="sending", updated_at=now - dt.timedelta(seconds=599))
+    assert sms_expire_stuck_task.apply().get() == 0  # within the timeout: maybe still in the provider call
+    assert SmsMessage.objects.get(pk=decision.sms_id).status == "sending"
+    SmsMessage.objects.filter(pk=decision.sms_id).update(updated_at=now - dt.timedelta(seconds=601))
+    assert sms_expire_stuck_task.apply().get() == 1
+    sms = SmsMessage.objects.get(pk=decision.sms_id)
+    assert (sms.status, sms.error_code) == ("unknown", "worker_lost")
+    assert notification_sms.apply(args=[note.pk]).get()["status"] == "unknown"  # a redelivered task: no resend
+    assert sms_expire_stuck_task.apply().get() == 0
+    assert sms_outbox == []
+    assert daily_count(user.pk, timezone.now()) == 1  # it may have gone out: it uses up one of the 5
 
 
 def test_a_deleted_notification_is_skipped(sms_outbox):
