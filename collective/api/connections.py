@@ -226,7 +226,7 @@ class _PeopleFollowListView(generics.ListAPIView):
     filter_backends: list = []
 
     def _person(self):
-        person = follow_selectors.user_get_by_username(username=self.kwargs["username"])
+        person = follow_selectors.user_get_by_username(username=self.kwargs["username"], viewer=self.request.user)
         if person is None:
             raise NotFound("No such user.", code="user_not_found")
         return person

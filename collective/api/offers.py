@@ -81,7 +81,7 @@ class OfferListCreateView(_ListView):
     ordering_fields = OFFER_ORDERING
 
     def get_queryset(self) -> QuerySet[Offer]:
-        return selectors.offers_public()
+        return selectors.offers_public(viewer=self.request.user)
 
     def get(self, request: Request) -> Response:
         return self.list(request)
@@ -159,7 +159,7 @@ class AskListCreateView(_ListView):
     ordering_fields = ASK_ORDERING
 
     def get_queryset(self) -> QuerySet[Ask]:
-        return selectors.asks_public()
+        return selectors.asks_public(viewer=self.request.user)
 
     def get(self, request: Request) -> Response:
         return self.list(request)
@@ -259,7 +259,7 @@ class DiscoverView(GenericAPIView):
     @extend_schema(parameters=[OpenApiParameter("category", str, description="offer category slug")], responses=dict)
     def get(self, request: Request) -> Response:
         category = _category_param(request)
-        sections = selectors.discover_sections(category=category)
+        sections = selectors.discover_sections(category=category, viewer=request.user)
         ctx = self.get_serializer_context()
         categories = Taxonomy.objects.filter(taxonomy_type=TaxonomyType.OFFER_CATEGORY, is_active=True)
 
@@ -286,7 +286,7 @@ class DiscoverOffersView(OfferListCreateView):
     http_method_names = ["get", "options"]
 
     def get_queryset(self) -> QuerySet[Offer]:
-        qs = selectors.offers_public()
+        qs = selectors.offers_public(viewer=self.request.user)
         return qs if "status" in self.request.query_params else qs.filter(status=OfferStatus.ACTIVE)
 
 
@@ -297,7 +297,7 @@ class DiscoverAsksView(AskListCreateView):
     http_method_names = ["get", "options"]
 
     def get_queryset(self) -> QuerySet[Ask]:
-        qs = selectors.asks_discoverable()
+        qs = selectors.asks_discoverable(viewer=self.request.user)
         return qs if "status" in self.request.query_params else qs.filter(status=AskStatus.OPEN)
 
 
@@ -312,7 +312,7 @@ class DiscoverPeopleView(ListModelMixin, GenericAPIView):
     ordering = ["-helped_count"]
 
     def get_queryset(self):
-        return selectors.people_discoverable()
+        return selectors.people_discoverable(viewer=self.request.user)
 
     def get(self, request: Request) -> Response:
         return self.list(request)

@@ -2,6 +2,10 @@
 
 Visibility (seed 000): a draft or archived offer, and an archived ask, is seen by its owner only;
 to anyone else it does not exist (the API answers 404). Lists never show archived items.
+
+Blocks: to a user someone has blocked, the blocker looks like a user that does not exist
+(docs/connections.md): their offers, asks, agents' courses and storefront are left out of every
+list and answer 404 — one subquery on the viewer's blocks, no extra query.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from collective.models import AgentProfile, Ask, AskStatus, Connection, Follow, Offer, OfferStatus, User
+from collective.models import AgentProfile, Ask, AskStatus, Block, Connection, Follow, Offer, OfferStatus, User
 from collective.models.offers import OFFER_SUBSECTIONS
 from collective.models.reputation import ReputationTier
 from collective.models.users import UserRole
@@ -28,6 +32,17 @@ HOME_RECENT_CONNECTIONS = 5
 
 def _me(user) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
+
+
+def _blockers_of(viewer) -> QuerySet | None:
+    """Ids of the users who blocked `viewer` (a subquery), or None for an anonymous viewer."""
+    me = _me(viewer)
+    return None if me is None else Block.objects.filter(blocked_id=me).values("blocker_id")
+
+
+def _hide_blockers(qs: QuerySet, viewer, field: str = "user_id") -> QuerySet:
+    blockers = _blockers_of(viewer)
+    return qs if blockers is None else qs.exclude(**{f"{field}__in": blockers})
 
 
 def _offer_qs() -> QuerySet[Offer]:
@@ -46,9 +61,10 @@ def _public_offer_q() -> Q:
 # --- offers ------------------------------------------------------------------------------------
 
 
-def offers_public() -> QuerySet[Offer]:
-    """Offers anyone may list: active or paused, not archived."""
-    return _offer_qs().filter(_public_offer_q())
+def offers_public(*, viewer=None) -> QuerySet[Offer]:
+    """Offers anyone may list: active or paused, not archived (and not of someone who blocked
+    `viewer`)."""
+    return _hide_blockers(_offer_qs().filter(_public_offer_q()), viewer)
 
 
 def offers_of_owner(*, user, include_archived: bool = False) -> QuerySet[Offer]:
@@ -60,20 +76,20 @@ def offer_get_visible(*, user, offer_id: int) -> Offer | None:
     """The offer if `user` may see it (public, or theirs in any state), else None."""
     me = _me(user)
     cond = _public_offer_q() | Q(user_id=me) if me else _public_offer_q()
-    return _offer_qs().filter(cond, pk=offer_id).first()
+    return _hide_blockers(_offer_qs().filter(cond, pk=offer_id), user).first()
 
 
 # --- asks --------------------------------------------------------------------------------------
 
 
-def asks_public() -> QuerySet[Ask]:
-    """Asks anyone may list: every status, not archived."""
-    return _ask_qs().filter(is_archived=False)
+def asks_public(*, viewer=None) -> QuerySet[Ask]:
+    """Asks anyone may list: every status, not archived (and not of someone who blocked `viewer`)."""
+    return _hide_blockers(_ask_qs().filter(is_archived=False), viewer)
 
 
-def asks_discoverable() -> QuerySet[Ask]:
+def asks_discoverable(*, viewer=None) -> QuerySet[Ask]:
     """Public asks not past their expiry: what discovery browses."""
-    return asks_public().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    return asks_public(viewer=viewer).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
 def asks_of_owner(*, user, include_archived: bool = False) -> QuerySet[Ask]:
@@ -84,13 +100,13 @@ def asks_of_owner(*, user, include_archived: bool = False) -> QuerySet[Ask]:
 def ask_get_visible(*, user, ask_id: int) -> Ask | None:
     me = _me(user)
     cond = Q(is_archived=False) | Q(user_id=me) if me else Q(is_archived=False)
-    return _ask_qs().filter(cond, pk=ask_id).first()
+    return _hide_blockers(_ask_qs().filter(cond, pk=ask_id), user).first()
 
 
 # --- people ------------------------------------------------------------------------------------
 
 
-def people_discoverable() -> QuerySet[User]:
+def people_discoverable(*, viewer=None) -> QuerySet[User]:
     """Creators: active human users with at least one public offer or public ask.
 
     Agents are left out; their courses show on their owner's storefront.
@@ -98,7 +114,7 @@ def people_discoverable() -> QuerySet[User]:
     public_offers = Offer.objects.filter(_public_offer_q(), user_id=OuterRef("pk"))
     public_asks = Ask.objects.filter(is_archived=False, user_id=OuterRef("pk"))
     return (
-        User.objects.filter(is_active=True)
+        _hide_blockers(User.objects.filter(is_active=True), viewer, field="pk")
         .exclude(role=UserRole.AGENT)
         .filter(Exists(public_offers) | Exists(public_asks))
         .annotate(
@@ -121,15 +137,15 @@ def _count_per_user(qs: QuerySet) -> Coalesce:
 # --- discovery ---------------------------------------------------------------------------------
 
 
-def discover_sections(*, category=None, size: int = DISCOVER_SECTION_SIZE) -> dict[str, Any]:
+def discover_sections(*, category=None, viewer=None, size: int = DISCOVER_SECTION_SIZE) -> dict[str, Any]:
     """The unified discovery page (seed 001 §6.1): featured, recent, courses, experts, open asks.
 
     With a category, every section is narrowed to it ("experts" are people with a public offer
     in it). Each section is one query plus its prefetches.
     """
-    offers = offers_public().filter(status=OfferStatus.ACTIVE)
-    asks = asks_discoverable().filter(status=AskStatus.OPEN)
-    people = people_discoverable()
+    offers = offers_public(viewer=viewer).filter(status=OfferStatus.ACTIVE)
+    asks = asks_discoverable(viewer=viewer).filter(status=AskStatus.OPEN)
+    people = people_discoverable(viewer=viewer)
     if category is not None:
         offers = offers.filter(category=category)
         asks = asks.filter(category=category)
@@ -153,9 +169,10 @@ def storefront_get(*, username: str, viewer) -> dict[str, Any] | None:
     subsections (empty ones left out), asks still wanted, and the courses of agents the user owns.
 
     Only public items, also when the owner looks: the storefront shows what everyone sees; the
-    owner's drafts are in /offers/me/. None for an unknown or inactive user.
+    owner's drafts are in /offers/me/. None for an unknown or inactive user, and for a user who
+    blocked the viewer.
     """
-    profile = User.objects.filter(username=username, is_active=True).first()
+    profile = _hide_blockers(User.objects.filter(username=username, is_active=True), viewer, field="pk").first()
     if profile is None:
         return None
     me = _me(viewer)
@@ -175,7 +192,7 @@ def storefront_get(*, username: str, viewer) -> dict[str, Any] | None:
     )
     agent_ids = AgentProfile.objects.filter(owner=profile).values("user_id")
     agent_courses = list(
-        offers_public()
+        offers_public(viewer=viewer)
         .filter(user_id__in=agent_ids, offer_type="course", user__is_active=True)
         .order_by("-created_at", "-pk")[:STOREFRONT_MAX_OFFERS]
     )
