@@ -62,4 +62,4 @@ class AskFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Ask {n}")
     description = "Looking for help."
-    ask_type = "feedback"
+    ask_type = "advice"  # neutral: feedback and beta_tester asks earn a bonus on completion

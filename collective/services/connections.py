@@ -8,6 +8,7 @@ the same transaction, and therefore reach sockets only if it commits.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,11 +19,13 @@ from collective import events
 from collective.models import (
     Ask,
     AskStatus,
+    AskType,
     Connection,
     ConnectionStatus,
     ConnectionType,
     Offer,
     OfferStatus,
+    OfferType,
     PointsAction,
     User,
 )
@@ -37,6 +40,8 @@ from realtime.publish import publish
 INITIAL_MESSAGE_MAX_LENGTH = 5000
 FEEDBACK_MAX_LENGTH = 2000
 HELPFUL_RATING_MIN = 4  # a rating of 4 or 5 is "helpful" (seed 001 §8.2; docs/economy.md)
+# "Welcome a new member" (§8.2): a newcomer is a member for less than this.
+WELCOME_WINDOW = timedelta(days=7)
 PRICE_MAX_CENTS = 2_147_483_647  # PositiveIntegerField's ceiling on every backend
 
 S = ConnectionStatus
@@ -250,6 +255,8 @@ def connection_create(
         # Before message_send: user rows are locked before event streams (docs/economy.md).
         _award_ask_response(connection, ask_obj, initiator=initiator, owner=target)
 
+    _award_welcome(initiator=initiator, newcomer=target)
+
     # notify=False: the responder hears of the connection (below), not of its first message too.
     message_send(thread=thread, sender=initiator, body=message, notify=False)
 
@@ -273,6 +280,28 @@ def _award_ask_response(connection: Connection, ask: Ask, *, initiator: User, ow
         points_award(user=owner, action=PointsAction.ASK_RESPONSE_RECEIVED, obj=connection, other=initiator)
 
 
+def _giving_kind(connection: Connection) -> str | None:
+    """§8.2's "Beta test someone's app" (+15) and "Give feedback on a project" (+10), for a help
+    session whose subject says it was one: an ask for beta testers, or an ask or offer of
+    feedback. Keyed by the person helped (no project or app model here): once per person."""
+    if connection.ask_id is not None:
+        ask_type = Ask.objects.filter(pk=connection.ask_id).values_list("ask_type", flat=True).first()
+        return {AskType.BETA_TESTER: PointsAction.BETA_TEST, AskType.FEEDBACK: PointsAction.GIVE_FEEDBACK}.get(ask_type)
+    if connection.offer_id is not None:
+        offer_type = Offer.objects.filter(pk=connection.offer_id).values_list("offer_type", flat=True).first()
+        return PointsAction.GIVE_FEEDBACK if offer_type == OfferType.FEEDBACK else None
+    return None
+
+
+def _award_welcome(*, initiator: User, newcomer: User) -> None:
+    """§8.2's "Welcome a new member" (+5): an established member (joined more than
+    WELCOME_WINDOW ago) reaches out to a member who joined within it. Once per newcomer."""
+    now = timezone.now()
+    if newcomer.date_joined >= now - WELCOME_WINDOW and initiator.date_joined < now - WELCOME_WINDOW:
+        with toast_batch():
+            points_award(user=initiator, action=PointsAction.WELCOME_MEMBER, obj=newcomer, other=newcomer)
+
+
 def _award_completion(connection: Connection) -> None:
     """The connection just became completed (exactly once, under its row lock): the helper's
     `helped_count` +1 and §8.2's +25 (complete a help session), +5 to the one helped (help
@@ -284,6 +313,9 @@ def _award_completion(connection: Connection) -> None:
         User.objects.filter(pk=helper_id).update(helped_count=F("helped_count") + 1)
         context = {"context": " with their ask"} if connection.connection_type == ConnectionType.ASK_RESPONSE else {}
         points_award(user=helper, action=PointsAction.COMPLETE_HELP, obj=connection, other=helped, context=context)
+        kind = _giving_kind(connection)
+        if kind is not None:
+            points_award(user=helper, action=kind, obj=helped, other=helped)
         helped_milestone(user_id=helper_id)
         points_award(user=helped, action=PointsAction.HELP_RECEIVED, obj=connection, other=helper)
 

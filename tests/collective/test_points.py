@@ -73,11 +73,70 @@ def test_rule_table_holds_every_seed_value():
 
 
 @pytest.mark.parametrize("action", ["give_feedback", "beta_test", "welcome_member"])
-def test_actions_without_a_trigger_yet_award_their_table_value(action):
-    # No projects or beta tests exist in this backend; the value is still awarded by points_award.
+def test_person_keyed_actions_award_their_table_value_once_per_person(action):
     user, other = UserFactory(), UserFactory()
     row = points_award(user=user, action=action, obj=other, other=other)
     assert row.amount == SEED_VALUES[action] == points(user)
+    assert points_award(user=user, action=action, obj=other, other=other) is None
+    assert points(user) == SEED_VALUES[action]
+
+
+@pytest.mark.parametrize(
+    "ask_type, action, amount, reason",
+    [("beta_tester", "beta_test", 15, "You beta tested @sarah's app"),
+     ("feedback", "give_feedback", 10, "You gave @sarah feedback")],
+)
+def test_completing_a_beta_test_or_feedback_ask_adds_its_giving_award(ask_type, action, amount, reason):
+    helper, owner = UserFactory(username="ben"), UserFactory(username="sarah")
+    c = connection_create(initiator=helper, ask=AskFactory(user=owner, ask_type=ask_type), initial_message="I can help")
+    complete(c)
+    assert ledger(helper) == [("respond_to_ask", 15), ("complete_help", 25), (action, amount)]
+    assert ledger(owner) == [("ask_response_received", 5), ("help_received", 5)]
+    assert {"amount": amount, "action": action, "reason": reason, "total_points": 40 + amount} in toasts(helper)
+    # Once per person helped: a second session with sarah earns complete_help again, not this.
+    again = connection_create(initiator=helper, ask=AskFactory(user=owner, ask_type=ask_type), initial_message="more")
+    complete(again)
+    assert [a for a, _ in ledger(helper)].count(action) == 1
+    assert [a for a, _ in ledger(helper)].count("complete_help") == 2
+
+
+def test_completing_a_feedback_offer_gives_the_offer_owner_the_feedback_award():
+    owner, client = UserFactory(username="olga"), UserFactory(username="ian")
+    c = connection_create(initiator=client, offer=OfferFactory(user=owner, offer_type="feedback"), initial_message="hi")
+    complete(c)
+    assert ledger(owner) == [("complete_help", 25), ("give_feedback", 10)]
+    assert ledger(client) == [("help_received", 5)]
+
+
+@pytest.mark.parametrize("ask_type", ["advice", "collaborator", "learning"])
+def test_other_sessions_earn_no_giving_bonus(ask_type):
+    helper = UserFactory()
+    complete(connection_create(initiator=helper, ask=AskFactory(ask_type=ask_type), initial_message="hi"))
+    assert ledger(helper) == [("respond_to_ask", 15), ("complete_help", 25)]
+    owner = UserFactory()
+    complete(connection_create(initiator=UserFactory(), offer=OfferFactory(user=owner), initial_message="hi"))
+    assert ledger(owner) == [("complete_help", 25)]
+
+
+def _member_for(days: int, **kwargs) -> User:
+    return UserFactory(date_joined=timezone.now() - dt.timedelta(days=days), **kwargs)
+
+
+def test_an_established_member_reaching_out_to_a_newcomer_earns_welcome_member_once():
+    host, newcomer = _member_for(30), _member_for(2, username="nina")
+    connection_create(initiator=host, offer=OfferFactory(user=newcomer), initial_message="Welcome! Tell me more")
+    assert ledger(host) == [("welcome_member", 5)]
+    assert toasts(host) == [{"amount": 5, "action": "welcome_member", "reason": "You welcomed @nina", "total_points": 5}]
+    connection_create(initiator=host, responder=newcomer, initial_message="Also this")  # a direct one
+    assert ledger(host) == [("welcome_member", 5)]
+    assert ledger(newcomer) == []
+
+
+@pytest.mark.parametrize("host_days, target_days", [(30, 8), (3, 2), (2, 30)])
+def test_no_welcome_unless_an_established_member_meets_a_newcomer(host_days, target_days):
+    host, target = _member_for(host_days), _member_for(target_days)
+    connection_create(initiator=host, responder=target, initial_message="hi")
+    assert ledger(host) == []
 
 
 def test_responding_to_an_ask_awards_15_to_the_responder_and_5_to_the_asker():
