@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSocket `/ws/` through the realtime consumer."""
 
 import asyncio
+import gc
 import os
 import threading
 from collections import deque
@@ -203,3 +204,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+
+# Everything loaded so far (Django, the apps, their modules) lives as long as the process: move it
+# out of the garbage collector's reach, so a full collection scans only what requests created
+# since. A full collection over the whole heap stalled every request in flight for ~65 ms (one
+# process, measured with gc.callbacks), which showed as p99 spikes in the delivery benchmark.
+gc.freeze()
