@@ -140,6 +140,11 @@ if os.environ.get("TEST_DATABASE_NAME") and not DATABASES["default"]["ENGINE"].e
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DATABASE_NAME"]
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+# HTTP requests under ASGI run their sync code (middlewares + view) on threads reused from a
+# bounded pool per process (config/asgi.py): at most this many at once, others wait for a free
+# thread. Not above DB_POOL_MAX_SIZE, so a request never waits for a pooled connection.
+ASGI_REQUEST_THREADS = env_int("ASGI_REQUEST_THREADS", 20)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "collective.User"
 

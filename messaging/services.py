@@ -389,6 +389,158 @@ def message_send_or_replay(
     return message, True
 
 
+# --- the send endpoint's fast path ------------------------------------------------------------
+# `POST /threads/{id}/messages/` is the hot path of delivery (docs/benchmarks.md). For the common
+# request (a plain text body, no attachments, a new or absent client_id, no block either way) it
+# does the work of `_thread_or_404` + `message_send_or_replay` with fewer, prebuilt statements:
+# one query answers "may this user post here, has anyone blocked anyone, was this client_id used"
+# and the insert needs no savepoint. Anything else (a replay, a block, a race on client_id that
+# must be judged, attachments) goes through the general path above, which decides as before.
+
+
+class SendContext:
+    """What `send_context` read about one thread for one sender."""
+
+    __slots__ = ("thread_id", "user_low_id", "user_high_id", "sender_blocked_other", "client_id_used")
+
+    def __init__(self, thread_id, user_low_id, user_high_id, sender_blocked_other, client_id_used) -> None:
+        self.thread_id = thread_id
+        self.user_low_id = user_low_id
+        self.user_high_id = user_high_id
+        self.sender_blocked_other = bool(sender_blocked_other)
+        self.client_id_used = client_id_used is not None
+
+    @property
+    def participant_ids(self) -> tuple[int, int]:
+        return (self.user_low_id, self.user_high_id)
+
+    @property
+    def plain(self) -> bool:
+        """Nothing for the general path to judge: no block by the sender, client_id unused."""
+        return not self.sender_blocked_other and not self.client_id_used
+
+
+_MAX_ID = 2**63 - 1
+_sql_cache: dict[tuple[str, str], str] = {}
+
+
+def _sql(conn, name: str) -> str:
+    key = (conn.alias, name)
+    sql = _sql_cache.get(key)
+    if sql is None:
+        qn = conn.ops.quote_name
+        thread_t, message_t, block_t = (qn(m._meta.db_table) for m in (Thread, Message, Block))
+        if name == "context":
+            # The thread if the sender takes part and the other participant has not blocked them
+            # (as `selectors.thread_get_for_user`), whether the sender blocked the other, and
+            # whether this (sender, client_id) already names a message (NULL client_id: never).
+            sql = (
+                f"SELECT t.id, t.user_low_id, t.user_high_id, "
+                f"EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocker_id = %s AND b.blocked_id = "
+                f"CASE WHEN t.user_low_id = %s THEN t.user_high_id ELSE t.user_low_id END), "
+                f"(SELECT m.id FROM {message_t} m WHERE m.sender_id = %s AND m.client_id = %s) "
+                f"FROM {thread_t} t WHERE t.id = %s AND (t.user_low_id = %s OR t.user_high_id = %s) "
+                f"AND NOT EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocked_id = %s "
+                f"AND (b.blocker_id = t.user_low_id OR b.blocker_id = t.user_high_id))"
+            )
+        elif name == "insert":
+            # The unique (sender, client_id) index decides a race: the loser inserts nothing
+            # (after the winner commits) instead of failing, so no savepoint is needed.
+            sql = (
+                f"INSERT INTO {message_t} (thread_id, sender_id, body, body_html, attachments, client_id, "
+                f"created_at, edited_at, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
+                f"ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id"
+            )
+        else:
+            raise KeyError(name)
+        _sql_cache[key] = sql
+    return sql
+
+
+def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> SendContext | None:
+    """None when the sender may not see the thread (the API answers 404), as
+    `selectors.thread_get_for_user` would."""
+    if not 0 <= thread_id <= _MAX_ID:  # the ORM finds nothing for an id out of range; so do we
+        return None
+    conn = connections[router.db_for_read(Thread)]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            _sql(conn, "context"),
+            [sender_id, sender_id, sender_id, client_id, thread_id, sender_id, sender_id, sender_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else SendContext(*row)
+
+
+_datetime_field = None
+
+
+def message_representation(*, message_id: int, thread_id: int, sender_id: int, body: str, body_html: str,
+                           client_id: str | None, created_at) -> dict[str, Any]:
+    """`MessageSerializer`'s representation of a message just sent (no attachments, not edited,
+    not deleted), without building the serializer (tests/messaging/test_send_fast_path.py holds
+    the two equal)."""
+    global _datetime_field
+    if _datetime_field is None:
+        from rest_framework.fields import DateTimeField
+
+        _datetime_field = DateTimeField()
+    return {
+        "id": message_id,
+        "thread": thread_id,
+        "sender": sender_id,
+        "body": body,
+        "body_html": body_html,
+        "attachments": [],
+        "client_id": client_id,
+        "created_at": _datetime_field.to_representation(created_at),
+        "edited_at": None,
+        "deleted_at": None,
+        "is_deleted": False,
+    }
+
+
+@transaction.atomic
+def message_send_plain(*, context: SendContext, sender, body: str, client_id: str | None) -> dict[str, Any] | None:
+    """`message_send_or_replay` for a request `context` found plain, with a body already
+    validated and no attachments: returns the new message's representation (shared by the
+    event and the response), or None when a concurrent request with the same client_id won
+    the race (the caller then answers through the general path, which finds the winner)."""
+    _check_send_rate(sender)
+    now = timezone.now()
+    body_html = render_body(body)
+    conn = connections[router.db_for_write(Message)]
+    attachments = Message._meta.get_field("attachments").get_db_prep_save([], connection=conn)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            _sql(conn, "insert"),
+            [context.thread_id, sender.pk, body, body_html, attachments, client_id,
+             conn.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message_id = row[0]
+    _after_send_updates(thread_id=context.thread_id, sender_id=sender.pk, message_id=message_id, now=now)
+    data = message_representation(
+        message_id=message_id, thread_id=context.thread_id, sender_id=sender.pk, body=body, body_html=body_html,
+        client_id=client_id, created_at=now,
+    )
+    publish(context.participant_ids, "message.created", {"thread": context.thread_id, "message": data})
+    from .notifications.triggers import on_message_created
+
+    thread = Thread(
+        id=context.thread_id, user_low_id=context.user_low_id, user_high_id=context.user_high_id,
+        last_message_id=message_id, last_message_at=now,
+    )
+    message = Message(
+        id=message_id, thread=thread, sender=sender, body=body, body_html=body_html, attachments=[],
+        client_id=client_id, created_at=now,
+    )
+    on_message_created(message=message, thread=thread)
+    return data
+
+
 def _own_message(*, thread: Thread, user, message_id: int, lock: bool = True) -> Message:
     _require_participant(thread, user)
     qs = Message.objects.select_for_update() if lock else Message.objects
