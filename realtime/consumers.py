@@ -106,6 +106,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     user_id: int | None = None
     cursor: int = 0
     _closed: bool = False
+    _send_timeout: float = 10.0
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def __call__(self, scope, receive, send):
@@ -120,6 +121,8 @@ class EventConsumer(AsyncWebsocketConsumer):
             _open_sockets.discard(getattr(self, "channel_name", ""))
 
     async def websocket_connect(self, message: dict) -> None:
+        # Read once per socket, not per frame sent (a settings lookup showed in the replay profile).
+        self._send_timeout = float(conf("SEND_TIMEOUT", 10))
         self._heartbeat_task: asyncio.Task | None = None
         self._typing: dict[int, tuple[asyncio.Task, float]] = {}
         self._thread_others: dict[int, list[int]] = {}
@@ -210,7 +213,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             # The server applies backpressure (uvicorn awaits the socket's drain): a client that
             # stops reading blocks this send. Past the timeout it is dropped; it resumes later.
             # `asyncio.timeout` rather than `wait_for`: no task created per frame sent.
-            async with asyncio.timeout(float(conf("SEND_TIMEOUT", 10))):
+            async with asyncio.timeout(self._send_timeout):
                 await self.send(text_data=json.dumps(envelope))
         except TimeoutError:
             await self._drop(CLOSE_SLOW_CONSUMER)
