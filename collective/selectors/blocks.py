@@ -3,6 +3,8 @@ interact; the answers never leave the server (a blocked user is told "not found"
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from collective.models import Block
@@ -23,3 +25,12 @@ def blocked_between(a_id: int, b_id: int) -> bool:
 def blocks_made_by(*, user) -> QuerySet[Block]:
     """The caller's own blocks, newest first, with the blocked user loaded."""
     return Block.objects.filter(blocker_id=user.pk).select_related("blocked").order_by("-created_at", "-pk")
+
+
+def hide_blockers_of(qs: QuerySet, viewer: Any, field: str = "user_id") -> QuerySet:
+    """`qs` without the rows whose `field` is a user who blocked `viewer`: to a blocked user the
+    blocker does not exist (docs/connections.md). One subquery, no extra query; anonymous
+    viewers see everything."""
+    if viewer is None or not viewer.is_authenticated:
+        return qs
+    return qs.exclude(**{f"{field}__in": Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")})

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from collective.models import Block, Follow, User
+from collective.models import Follow, User
+from collective.selectors.blocks import hide_blockers_of
 
 
 def user_get_by_username(*, username: str, viewer=None) -> User | None:
     """An active user by username; None also when that user blocked `viewer` (to the blocked user
     the blocker does not exist)."""
-    qs = User.objects.filter(username=username, is_active=True)
-    if viewer is not None and viewer.is_authenticated:
-        qs = qs.exclude(pk__in=Block.objects.filter(blocked_id=viewer.pk).values("blocker_id"))
-    return qs.first()
+    return hide_blockers_of(User.objects.filter(username=username, is_active=True), viewer, field="pk").first()
 
 
 def followers_of(*, user: User) -> QuerySet[Follow]:

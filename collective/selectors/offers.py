@@ -16,10 +16,12 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from collective.models import AgentProfile, Ask, AskStatus, Block, Connection, Follow, Offer, OfferStatus, User
+from collective.models import AgentProfile, Ask, AskStatus, Connection, Follow, Offer, OfferStatus, User
 from collective.models.offers import OFFER_SUBSECTIONS
 from collective.models.reputation import ReputationTier
 from collective.models.users import UserRole
+from collective.selectors.blocks import hide_blockers_of
+from collective.selectors.follows import user_get_by_username
 from collective.selectors.points import storefront_economy
 
 PUBLIC_OFFER_STATUSES = (OfferStatus.ACTIVE, OfferStatus.PAUSED)
@@ -32,17 +34,6 @@ HOME_RECENT_CONNECTIONS = 5
 
 def _me(user) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
-
-
-def _blockers_of(viewer) -> QuerySet | None:
-    """Ids of the users who blocked `viewer` (a subquery), or None for an anonymous viewer."""
-    me = _me(viewer)
-    return None if me is None else Block.objects.filter(blocked_id=me).values("blocker_id")
-
-
-def _hide_blockers(qs: QuerySet, viewer, field: str = "user_id") -> QuerySet:
-    blockers = _blockers_of(viewer)
-    return qs if blockers is None else qs.exclude(**{f"{field}__in": blockers})
 
 
 def _offer_qs() -> QuerySet[Offer]:
@@ -64,7 +55,7 @@ def _public_offer_q() -> Q:
 def offers_public(*, viewer=None) -> QuerySet[Offer]:
     """Offers anyone may list: active or paused, not archived (and not of someone who blocked
     `viewer`)."""
-    return _hide_blockers(_offer_qs().filter(_public_offer_q()), viewer)
+    return hide_blockers_of(_offer_qs().filter(_public_offer_q()), viewer)
 
 
 def offers_of_owner(*, user, include_archived: bool = False) -> QuerySet[Offer]:
@@ -76,7 +67,7 @@ def offer_get_visible(*, user, offer_id: int) -> Offer | None:
     """The offer if `user` may see it (public, or theirs in any state), else None."""
     me = _me(user)
     cond = _public_offer_q() | Q(user_id=me) if me else _public_offer_q()
-    return _hide_blockers(_offer_qs().filter(cond, pk=offer_id), user).first()
+    return hide_blockers_of(_offer_qs().filter(cond, pk=offer_id), user).first()
 
 
 # --- asks --------------------------------------------------------------------------------------
@@ -84,7 +75,7 @@ def offer_get_visible(*, user, offer_id: int) -> Offer | None:
 
 def asks_public(*, viewer=None) -> QuerySet[Ask]:
     """Asks anyone may list: every status, not archived (and not of someone who blocked `viewer`)."""
-    return _hide_blockers(_ask_qs().filter(is_archived=False), viewer)
+    return hide_blockers_of(_ask_qs().filter(is_archived=False), viewer)
 
 
 def asks_discoverable(*, viewer=None) -> QuerySet[Ask]:
@@ -100,7 +91,7 @@ def asks_of_owner(*, user, include_archived: bool = False) -> QuerySet[Ask]:
 def ask_get_visible(*, user, ask_id: int) -> Ask | None:
     me = _me(user)
     cond = Q(is_archived=False) | Q(user_id=me) if me else Q(is_archived=False)
-    return _hide_blockers(_ask_qs().filter(cond, pk=ask_id), user).first()
+    return hide_blockers_of(_ask_qs().filter(cond, pk=ask_id), user).first()
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -114,7 +105,7 @@ def people_discoverable(*, viewer=None) -> QuerySet[User]:
     public_offers = Offer.objects.filter(_public_offer_q(), user_id=OuterRef("pk"))
     public_asks = Ask.objects.filter(is_archived=False, user_id=OuterRef("pk"))
     return (
-        _hide_blockers(User.objects.filter(is_active=True), viewer, field="pk")
+        hide_blockers_of(User.objects.filter(is_active=True), viewer, field="pk")
         .exclude(role=UserRole.AGENT)
         .filter(Exists(public_offers) | Exists(public_asks))
         .annotate(
@@ -172,7 +163,7 @@ def storefront_get(*, username: str, viewer) -> dict[str, Any] | None:
     owner's drafts are in /offers/me/. None for an unknown or inactive user, and for a user who
     blocked the viewer.
     """
-    profile = _hide_blockers(User.objects.filter(username=username, is_active=True), viewer, field="pk").first()
+    profile = user_get_by_username(username=username, viewer=viewer)
     if profile is None:
         return None
     me = _me(viewer)
