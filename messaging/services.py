@@ -17,6 +17,7 @@ from django.utils import timezone
 from collective.models import Ask, Block, Connection, Offer
 from collective.selectors.blocks import is_blocked
 from config.exceptions import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from config.sql import prebuilt
 from realtime.publish import publish
 
 from . import conf
@@ -421,40 +422,30 @@ class SendContext:
 
 
 _MAX_ID = 2**63 - 1
-_sql_cache: dict[tuple[str, str], str] = {}
+def _context_sql(qn) -> str:
+    # The thread if the sender takes part and the other participant has not blocked them
+    # (as `selectors.thread_get_for_user`), whether the sender blocked the other, and
+    # whether this (sender, client_id) already names a message (NULL client_id: never).
+    thread_t, message_t, block_t = (qn(m._meta.db_table) for m in (Thread, Message, Block))
+    return (
+        f"SELECT t.id, t.user_low_id, t.user_high_id, "
+        f"EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocker_id = %s AND b.blocked_id = "
+        f"CASE WHEN t.user_low_id = %s THEN t.user_high_id ELSE t.user_low_id END), "
+        f"(SELECT m.id FROM {message_t} m WHERE m.sender_id = %s AND m.client_id = %s) "
+        f"FROM {thread_t} t WHERE t.id = %s AND (t.user_low_id = %s OR t.user_high_id = %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocked_id = %s "
+        f"AND (b.blocker_id = t.user_low_id OR b.blocker_id = t.user_high_id))"
+    )
 
 
-def _sql(conn, name: str) -> str:
-    key = (conn.alias, name)
-    sql = _sql_cache.get(key)
-    if sql is None:
-        qn = conn.ops.quote_name
-        thread_t, message_t, block_t = (qn(m._meta.db_table) for m in (Thread, Message, Block))
-        if name == "context":
-            # The thread if the sender takes part and the other participant has not blocked them
-            # (as `selectors.thread_get_for_user`), whether the sender blocked the other, and
-            # whether this (sender, client_id) already names a message (NULL client_id: never).
-            sql = (
-                f"SELECT t.id, t.user_low_id, t.user_high_id, "
-                f"EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocker_id = %s AND b.blocked_id = "
-                f"CASE WHEN t.user_low_id = %s THEN t.user_high_id ELSE t.user_low_id END), "
-                f"(SELECT m.id FROM {message_t} m WHERE m.sender_id = %s AND m.client_id = %s) "
-                f"FROM {thread_t} t WHERE t.id = %s AND (t.user_low_id = %s OR t.user_high_id = %s) "
-                f"AND NOT EXISTS (SELECT 1 FROM {block_t} b WHERE b.blocked_id = %s "
-                f"AND (b.blocker_id = t.user_low_id OR b.blocker_id = t.user_high_id))"
-            )
-        elif name == "insert":
-            # The unique (sender, client_id) index decides a race: the loser inserts nothing
-            # (after the winner commits) instead of failing, so no savepoint is needed.
-            sql = (
-                f"INSERT INTO {message_t} (thread_id, sender_id, body, body_html, attachments, client_id, "
-                f"created_at, edited_at, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
-                f"ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id"
-            )
-        else:
-            raise KeyError(name)
-        _sql_cache[key] = sql
-    return sql
+def _insert_sql(qn) -> str:
+    # The unique (sender, client_id) index decides a race: the loser inserts nothing
+    # (after the winner commits) instead of failing, so no savepoint is needed.
+    return (
+        f"INSERT INTO {qn(Message._meta.db_table)} (thread_id, sender_id, body, body_html, attachments, "
+        f"client_id, created_at, edited_at, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
+        f"ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id"
+    )
 
 
 def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> SendContext | None:
@@ -465,7 +456,7 @@ def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> Se
     conn = connections[router.db_for_read(Thread)]
     with conn.cursor() as cursor:
         cursor.execute(
-            _sql(conn, "context"),
+            prebuilt(conn, "messaging.send_context", _context_sql),
             [sender_id, sender_id, sender_id, client_id, thread_id, sender_id, sender_id, sender_id],
         )
         row = cursor.fetchone()
@@ -513,7 +504,7 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
     attachments = Message._meta.get_field("attachments").get_db_prep_save([], connection=conn)
     with conn.cursor() as cursor:
         cursor.execute(
-            _sql(conn, "insert"),
+            prebuilt(conn, "messaging.send_insert", _insert_sql),
             [context.thread_id, sender.pk, body, body_html, attachments, client_id,
              conn.ops.adapt_datetimefield_value(now)],
         )

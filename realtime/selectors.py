@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from django.db import connections, router
 from django.db.models import Q
 
+from config.sql import prebuilt
+
 from .models import Event, Stream
 
 REPLAY_BATCH = 500  # events per query when replaying; bounds both queries and memory
@@ -71,31 +73,23 @@ def _partners(user_id: int) -> set[int]:
     return ids
 
 
-_AUDIENCE_SQL: dict[str, str] = {}
+def _audience_sql(qn) -> str:
+    from collective.models import Block, Connection, Follow
+    from messaging.models import Thread
 
-
-def _audience_sql(connection) -> str:
-    """The audience query, built once per database alias from the models' tables."""
-    sql = _AUDIENCE_SQL.get(connection.alias)
-    if sql is None:
-        from collective.models import Block, Connection, Follow
-        from messaging.models import Thread
-
-        qn = connection.ops.quote_name
-        conn_t, thread_t, follow_t, block_t = (qn(m._meta.db_table) for m in (Connection, Thread, Follow, Block))
-        parts = [
-            (conn_t, "responder_id", "initiator_id", 0),
-            (conn_t, "initiator_id", "responder_id", 0),
-            (thread_t, "user_high_id", "user_low_id", 0),
-            (thread_t, "user_low_id", "user_high_id", 0),
-            (follow_t, "follower_id", "following_id", 0),
-            (block_t, "blocked_id", "blocker_id", 1),
-            (block_t, "blocker_id", "blocked_id", 1),
-        ]
-        sql = _AUDIENCE_SQL[connection.alias] = " UNION ALL ".join(
-            f"SELECT {qn(other)}, {tag} FROM {table} WHERE {qn(me)} = %s" for table, other, me, tag in parts
-        )
-    return sql
+    conn_t, thread_t, follow_t, block_t = (qn(m._meta.db_table) for m in (Connection, Thread, Follow, Block))
+    parts = [
+        (conn_t, "responder_id", "initiator_id", 0),
+        (conn_t, "initiator_id", "responder_id", 0),
+        (thread_t, "user_high_id", "user_low_id", 0),
+        (thread_t, "user_low_id", "user_high_id", 0),
+        (follow_t, "follower_id", "following_id", 0),
+        (block_t, "blocked_id", "blocker_id", 1),
+        (block_t, "blocker_id", "blocked_id", 1),
+    ]
+    return " UNION ALL ".join(
+        f"SELECT {qn(other)}, {tag} FROM {table} WHERE {qn(me)} = %s" for table, other, me, tag in parts
+    )
 
 
 def presence_audience_ids(*, user_id: int) -> set[int]:
@@ -110,7 +104,7 @@ def presence_audience_ids(*, user_id: int) -> set[int]:
 
     connection = connections[router.db_for_read(Connection)]
     with connection.cursor() as cursor:
-        cursor.execute(_audience_sql(connection), [user_id] * 7)
+        cursor.execute(prebuilt(connection, "realtime.presence_audience", _audience_sql), [user_id] * 7)
         rows = cursor.fetchall()
     ids: set[int] = set()
     blocked: set[int] = set()
