@@ -104,7 +104,9 @@ class _CommonFilterSet(df.FilterSet):
         return queryset
 
     def filter_price(self, queryset: QuerySet, low: int | None, high: int | None) -> QuerySet:
-        raise NotImplementedError
+        """Narrow to the price range [low, high] (cents, either end open). Abstract: offers
+        (price) and asks (budget range) each implement it below."""
+        raise NotImplementedError(f"{type(self).__name__} must implement filter_price")
 
 
 class OfferFilterSet(_CommonFilterSet):

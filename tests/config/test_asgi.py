@@ -135,3 +135,23 @@ async def test_pool_bounds_hands_over_and_survives_a_cancelled_waiter():
     assert await asyncio.wait_for(waiting, 1) is first
     pool.release(first)
     assert await pool.acquire() is first  # nothing was lost to the cancelled waiter
+
+
+def test_the_ported_django_methods_are_still_those_of_the_django_we_copied():
+    # OneHopASGIHandler re-implements ASGIHandler.__call__, handle and run_get_response of
+    # Django 5.2.19. If an upgrade changes any of them, this fails, so the port is re-read
+    # against the new code rather than silently drifting from it.
+    import hashlib
+    import inspect
+
+    from django.core.handlers.asgi import ASGIHandler
+
+    digests = {
+        name: hashlib.sha256(inspect.getsource(getattr(ASGIHandler, name)).encode()).hexdigest()[:16]
+        for name in ("handle", "__call__", "run_get_response")
+    }
+    assert digests == {
+        "handle": "98faeb5bef800331",
+        "__call__": "f756809e9c9308dc",
+        "run_get_response": "0234ea5fe09a5777",
+    }, "Django's ASGIHandler changed: re-port config/asgi.py's OneHopASGIHandler, then update these digests"
