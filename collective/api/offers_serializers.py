@@ -18,6 +18,7 @@ from rest_framework import serializers
 from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
 from collective.api.economy import storefront_economy_data
 from collective.models import Ask, AskStatus, Connection, Offer, Taxonomy, Tool, User
+from collective.services.offers import ASK_WRITABLE, OFFER_WRITABLE
 
 
 class TaxonomySummarySerializer(serializers.ModelSerializer):
@@ -128,20 +129,8 @@ class OfferSerializer(serializers.ModelSerializer):
             "updated_at",
             "published_at",
         ]
-        read_only_fields = [
-            "id",
-            "slug",
-            "body_html",
-            "stripe_product_id",
-            "stripe_price_id",
-            "is_featured",
-            "is_archived",
-            "view_count",
-            "connection_count",
-            "created_at",
-            "updated_at",
-            "published_at",
-        ]
+        # Everything a client may not write: the service layer's whitelist decides (one list).
+        read_only_fields = [f for f in fields if f not in OFFER_WRITABLE]
 
     def validate_content(self, value: Any) -> Any:
         return _require_object(value)
@@ -182,17 +171,8 @@ class AskSerializer(serializers.ModelSerializer):
             "fulfilled_at",
             "expires_at",
         ]
-        read_only_fields = [
-            "id",
-            "slug",
-            "status",  # changed through PATCH /asks/{id}/status/
-            "is_archived",
-            "view_count",
-            "response_count",
-            "created_at",
-            "updated_at",
-            "fulfilled_at",
-        ]
+        # Everything a client may not write: the service layer's whitelist decides (one list).
+        read_only_fields = [f for f in fields if f not in ASK_WRITABLE]
 
 
 class AskStatusSerializer(serializers.Serializer):
