@@ -1,0 +1,262 @@
+"""Real processes a test owns: its own redis-server, uvicorn servers, a Celery worker, and a TCP
+proxy it can close to simulate a dependency outage (DEVELOPERS.md: faults are tested with
+processes the test owns; the machine's shared PostgreSQL and Redis are never stopped).
+
+Every helper here starts something on a free loopback port, waits until it answers, and stops it
+when the `with` block (or the test) ends."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition", interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def stop(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+def database_url_of(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database a test runs in (pytest-django's test database), so that
+    server and worker processes share it."""
+    db = settings_dict
+    return "postgres://{}{}@{}:{}/{}".format(
+        quote(db["USER"] or ""), ":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "",
+        db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"])
+
+
+# --- Redis ----------------------------------------------------------------------------------------
+class RedisServer:
+    """A redis-server of the test's own, on its own port, that the test may stop and restart.
+    Nothing is kept on disk, like the machine's (a restart loses every key)."""
+
+    def __init__(self, tmp: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen | None = None
+        self.log = tmp / f"redis-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed"
+        self.proc = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.tmp), "--logfile", str(self.log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        wait_for(self.ping, 10, f"redis-server on {self.port}")
+        return self
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Stop it at once (SIGKILL: the harshest outage; nothing is saved anyway)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        wait_for(lambda: not self.ping(), 5, "redis-server to stop")
+
+    def restart(self, down_for: float = 0.0) -> None:
+        self.stop()
+        if down_for:
+            time.sleep(down_for)
+        self.start()
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# --- TCP proxy ------------------------------------------------------------------------------------
+class TcpProxy:
+    """A loopback TCP proxy in front of a real server (PostgreSQL, Redis). `close()` cuts every
+    connection through it and refuses new ones, as a server that went away would; `open()` lets
+    connections through again. The server behind it is never touched."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def open(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(256)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def close(self) -> None:
+        """Refuse new connections and reset the open ones."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, set()
+        for conn in conns:
+            try:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.close()
+            except OSError:
+                pass
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            with self._lock:
+                self._conns.discard(src)
+                self._conns.discard(dst)
+
+    def __enter__(self) -> TcpProxy:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --- the service's own processes ----------------------------------------------------------------
+def service_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+    for name in ("TEST_DATABASE_NAME", "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL"):
+        env.pop(name, None)
+    return env
+
+
+def start_uvicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`config.asgi:application` under uvicorn, as `make run` serves it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--lifespan", "off",
+         "--no-access-log"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )
+
+
+def wait_http_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server on {port} exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"server on {port} not ready: {log.read_text()[-3000:]}")
+
+
+@contextmanager
+def uvicorn_servers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
+    """`count` uvicorn processes on free ports, ready; yields the ports."""
+    ports = [free_port() for _ in range(count)]
+    logs = [tmp / f"uvicorn-{p}.log" for p in ports]
+    procs = [start_uvicorn(p, env, log) for p, log in zip(ports, logs)]
+    try:
+        for port, proc, log in zip(ports, procs, logs):
+            wait_http_ready(port, proc, log)
+        yield ports
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def start_celery(env: dict[str, str], log: Path, *, beat: bool = False) -> subprocess.Popen:
+    """A real Celery worker (solo pool) as `make worker` runs it; with `beat`, beat embedded (-B)."""
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1", "-l", "info"]
+    if beat:
+        args += ["-B", "-s", str(log.with_suffix(".beat-schedule"))]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    wait_for(lambda: proc.poll() is not None or "ready" in log.read_text(), 60, "the Celery worker to be ready")
+    assert proc.poll() is None, log.read_text()[-3000:]
+    return proc
