@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.redis_options import client_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COLLECTIVE_VAR_DIR", BASE_DIR / "var"))
 
@@ -170,7 +172,8 @@ REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis with its blocking pop under the Redis socket timeout (realtime/layer.py).
+            "BACKEND": "realtime.layer.RedisLayer",
             "CONFIG": {
                 # redis-py 8 caps an asyncio pool at 100 connections and then fails the command
                 # ("Too many connections"): a storm of 1,000 handshakes got HTTP 500s.
@@ -187,7 +190,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "collective"),
             # One pool per process, not one per request thread (see config/redis_pool.py).
-            "OPTIONS": {"pool_class": "config.redis_pool.SharedConnectionPool"},
+            # Timeouts and the retry of a connection a Redis restart broke: config/redis_options.py.
+            "OPTIONS": {"pool_class": "config.redis_pool.SharedConnectionPool", **client_options(asyncio=False)},
         }
     }
 else:

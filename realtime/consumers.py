@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 import weakref
 from collections import deque
@@ -25,8 +26,10 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
-from . import presence, selectors
+from . import frames, presence, selectors
 from .auth import active_user, authenticate, ticket_of
 from .tickets import aticket_consume
 from .publish import apublish_ephemeral, ephemeral_envelope, group_name
@@ -35,8 +38,15 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_SLOW_CONSUMER = 4408
+CLOSE_TOO_MANY_SOCKETS = 4409
 CLOSE_RATE_LIMITED = 4429
 CLOSE_TOO_BIG = 1009
+# RFC 6455 "Try Again Later": a dependency (Redis, PostgreSQL) could not serve the handshake.
+CLOSE_TRY_AGAIN_LATER = 1013
+
+# What a dependency outage raises: Redis down or restarting (redis-py), PostgreSQL unreachable
+# (Django wraps psycopg's errors), a socket-level failure, a timeout. Never a client's fault.
+DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (RedisError, OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 def conf(name: str, default: Any) -> Any:
@@ -96,6 +106,68 @@ def _ensure_sweeper() -> None:
         _sweepers[loop] = loop.create_task(_sweeper_loop())
 
 
+# --- the channel layer's health, per process ------------------------------------------------------
+# A Redis restart loses every group membership (Redis keeps nothing on disk), and the layer's
+# connections reconnect by themselves (config/redis_options.py): a socket would stay open, joined
+# to nothing, and hear nothing more. And whatever was published while Redis was away exists only
+# in the event log. So one watcher per process asks Redis who it is (`run_id`, which changes on
+# every restart) every LAYER_WATCH_SECONDS; when Redis changed, or answers again after failing, it
+# tells every socket of the process (`layer.recovered`), and each rejoins its group, renews its
+# presence and replays from the log what it missed. One command per second per process, not per
+# socket.
+_watchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _layer_identity(layer: Any) -> str | None:
+    """The Redis server's run id behind the layer; None for a layer without Redis."""
+    connection = getattr(layer, "connection", None)
+    if connection is None:
+        return None
+    info = await connection(0).info("server")
+    return str(info.get("run_id"))
+
+
+async def _announce_recovery(layer: Any) -> None:
+    for channel in list(_open_sockets):
+        try:
+            await layer.send(channel, {"type": "layer.recovered"})
+        except Exception:
+            logger.warning("could not tell socket %s that the channel layer is back", channel)
+
+
+async def _watcher_loop(layer: Any) -> None:
+    known: str | None = None
+    failing = False
+    try:
+        while _open_sockets:
+            await asyncio.sleep(float(conf("LAYER_WATCH_SECONDS", 1)))
+            try:
+                identity = await _layer_identity(layer)
+            except DEPENDENCY_ERRORS as exc:
+                if not failing:
+                    logger.warning("channel layer unreachable: %s; sockets stay open and catch up when it is back", exc)
+                failing = True
+                continue
+            if identity is None:
+                return
+            if failing or (known is not None and identity != known):
+                logger.warning("channel layer back (%s); %d sockets of this process rejoin and replay",
+                               "restarted" if known not in (None, identity) else "reachable again", len(_open_sockets))
+                await _announce_recovery(layer)
+            known, failing = identity, False
+    finally:
+        _watchers.pop(asyncio.get_running_loop(), None)
+
+
+def _ensure_watcher(layer: Any) -> None:
+    if getattr(layer, "connection", None) is None:
+        return  # the in-memory layer lives in this process: nothing to lose
+    loop = asyncio.get_running_loop()
+    task = _watchers.get(loop)
+    if task is None or task.done():
+        _watchers[loop] = loop.create_task(_watcher_loop(layer))
+
+
 def _active_user_and_head(user_id: int) -> tuple[Any, int]:
     user = active_user(user_id)
     return user, (selectors.stream_last_event_id(user_id=user_id) if user is not None else 0)
@@ -109,6 +181,38 @@ class EventConsumer(AsyncWebsocketConsumer):
     _send_timeout: float = 10.0
 
     # --- lifecycle ---------------------------------------------------------------------------
+    # channels' AsyncConsumer.__call__ assigns `self.channel_receive` (the layer's receive for this
+    # socket's channel) and awaits it in a loop; an exception there ends the consumer and drops the
+    # socket with no close frame. The property keeps the layer's receive and hands channels a
+    # version that outlives an outage of the layer (see _receive_from_layer).
+    @property
+    def channel_receive(self):
+        return self._receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        self._layer_receive = receive
+
+    async def _receive_from_layer(self) -> dict:
+        """The next channel-layer message. While the layer fails, retry with capped, jittered
+        backoff (the socket stays open: heartbeats and client frames go on); once it answers again,
+        rejoin the group and hand the consumer `layer.recovered` so it replays what it missed."""
+        try:
+            return await self._layer_receive()
+        except DEPENDENCY_ERRORS as exc:
+            logger.warning("channel layer receive failed for socket %s: %s", self.channel_name, exc)
+        delay = 0.1
+        while True:
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, float(conf("LAYER_RETRY_MAX_SECONDS", 5)))
+            if self.user_id is None:
+                continue
+            try:
+                await self.channel_layer.group_add(group_name(self.user_id), self.channel_name)
+            except DEPENDENCY_ERRORS:
+                continue
+            return {"type": "layer.recovered"}
+
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
@@ -130,20 +234,38 @@ class EventConsumer(AsyncWebsocketConsumer):
         self._error_times: deque[float] = deque()
         self._typing_times: deque[float] = deque()
         self._joined = False
-        user, head = await self._authenticate_and_join()
+        try:
+            user, head = await self._authenticate_and_join()
+            came_online = None
+            if user is not None:
+                came_online = await presence.backend().touch(
+                    user.pk, self.channel_name, limit=int(conf("MAX_SOCKETS_PER_USER", 20)))
+        except DEPENDENCY_ERRORS as exc:
+            # Redis or PostgreSQL cannot serve the handshake: a clean close the client retries
+            # (with backoff) instead of an HTTP 500. Nothing was joined that outlives the socket.
+            logger.warning("handshake refused with %s, a dependency is unavailable: %s", CLOSE_TRY_AGAIN_LATER, exc)
+            await self._refuse(CLOSE_TRY_AGAIN_LATER)
+            return
         if user is None:
-            await self.accept()
-            await self.close(code=CLOSE_UNAUTHORIZED)
-            self._closed = True
+            await self._refuse(CLOSE_UNAUTHORIZED)
             return
         self.user, self.user_id = user, user.pk
+        if came_online is None:
+            # Over the per-user cap of open sockets (on every process together).
+            logger.info("user %s has %s sockets open already: refused with %s",
+                        user.pk, conf("MAX_SOCKETS_PER_USER", 20), CLOSE_TOO_MANY_SOCKETS)
+            self.user_id = None  # nothing of this socket's to clean up in presence
+            await self._leave_group(user.pk)
+            await self._refuse(CLOSE_TOO_MANY_SOCKETS)
+            return
         self.cursor = head
         await self.accept()
         await self._emit("hello", {"user": {"id": user.pk, "username": user.get_username()},
                                    "last_event_id": self.cursor})
         _open_sockets.add(self.channel_name)
         _ensure_sweeper()
-        if await presence.backend().touch(user.pk, self.channel_name):
+        _ensure_watcher(self.channel_layer)
+        if came_online:
             await announce_presence(user.pk, "online", presence.iso(time.time()))
         self._heartbeat_task = asyncio.create_task(self._heartbeat())
         # `?last_event_id=N` resumes before any live event is written: no race with `resume`.
@@ -153,6 +275,20 @@ class EventConsumer(AsyncWebsocketConsumer):
                 await self._resume(int(raw[0]))
             except ValueError:
                 await self._error("invalid", "last_event_id must be an integer.")
+
+    async def _refuse(self, code: int) -> None:
+        await self.accept()
+        await self.close(code=code)
+        self._closed = True
+
+    async def _leave_group(self, user_id: int) -> None:
+        if not self._joined:
+            return
+        self._joined = False
+        try:
+            await self.channel_layer.group_discard(group_name(user_id), self.channel_name)
+        except DEPENDENCY_ERRORS as exc:  # the group entry expires by itself (group_expiry)
+            logger.warning("group_discard failed for user %s: %s", user_id, exc)
 
     async def _authenticate_and_join(self) -> tuple[Any, int]:
         """The handshake's user, joined to their group, and their stream head read after joining
@@ -200,10 +336,9 @@ class EventConsumer(AsyncWebsocketConsumer):
         try:
             if await presence.backend().leave(self.user_id, self.channel_name):
                 await announce_presence(self.user_id, "offline", presence.iso(time.time()))
-        except Exception:
-            logger.exception("presence leave failed for user %s", self.user_id)
-        if self._joined:
-            await self.channel_layer.group_discard(group_name(self.user_id), self.channel_name)
+        except DEPENDENCY_ERRORS as exc:  # the entry ages out by PRESENCE_TTL
+            logger.warning("presence leave failed for user %s: %s", self.user_id, exc)
+        await self._leave_group(self.user_id)
 
     # --- writing -----------------------------------------------------------------------------
     async def _send_envelope(self, envelope: dict) -> None:
@@ -246,15 +381,43 @@ class EventConsumer(AsyncWebsocketConsumer):
             while not self._closed:
                 await asyncio.sleep(float(conf("HEARTBEAT_SECONDS", 25)))
                 await self._emit("heartbeat", {})
-                if await presence.backend().touch(self.user_id, self.channel_name):
-                    # The sweeper had declared us gone (a stalled process); say we are back.
-                    await announce_presence(self.user_id, "online", presence.iso(time.time()))
+                await self._renew_presence()
         except StopConsumer:
             pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("heartbeat failed for user %s", self.user_id)
+
+    async def _renew_presence(self) -> None:
+        """Refresh this socket's presence entry; a failure (Redis away) is logged and the next
+        heartbeat tries again: heartbeats to the client never stop because Redis did."""
+        try:
+            if await presence.backend().touch(self.user_id, self.channel_name):
+                # The sweeper had declared us gone (a stalled process, a Redis restart): say we are back.
+                await announce_presence(self.user_id, "online", presence.iso(time.time()))
+        except DEPENDENCY_ERRORS as exc:
+            logger.warning("presence refresh failed for user %s: %s", self.user_id, exc)
+
+    async def layer_recovered(self, message: dict) -> None:
+        """The channel layer is back after an outage or a restart (see _watcher_loop): rejoin the
+        group (a restarted Redis forgot it), renew presence, replay what the log holds past
+        this socket's cursor. Live events arriving meanwhile are deduplicated by the cursor."""
+        if self.user_id is None or self._closed:
+            return
+        await self.channel_layer.group_add(group_name(self.user_id), self.channel_name)
+        self._joined = True
+        await self._renew_presence()
+        await self._replay(self.cursor)
+
+    async def dispatch(self, message: dict) -> None:
+        try:
+            await super().dispatch(message)
+        except DEPENDENCY_ERRORS as exc:
+            # A dependency failed while handling one frame or event: the socket stays open. A
+            # client frame gets an error it may retry; an event left undelivered is filled in
+            # from the log when the next one arrives (or by layer.recovered).
+            logger.warning("%s failed on socket %s, a dependency is unavailable: %s",
+                           message.get("type"), getattr(self, "channel_name", "?"), exc)
+            if message.get("type") == "websocket.receive" and not self._closed:
+                await self._emit("error", {"code": "unavailable",
+                                           "detail": "A service this needs is unavailable; retry shortly."})
 
     # --- the channel layer -------------------------------------------------------------------
     async def event_deliver(self, message: dict) -> None:
@@ -346,6 +509,10 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def _handle(self, text: str | None, data: bytes | None) -> None:
         if text is None:
             raise FrameError("invalid_frame", "Frames must be JSON text, not binary.")
+        problem = frames.shape_problem(text, max_depth=int(conf("MAX_FRAME_DEPTH", 8)),
+                                       max_elements=int(conf("MAX_FRAME_ELEMENTS", 1000)))
+        if problem:
+            raise FrameError("frame_too_complex", problem)
         try:
             frame = json.loads(text)
         except ValueError:

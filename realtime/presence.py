@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 
 from django.conf import settings
 
+from config.redis_options import client_options
+
 PREFIX = "collective:presence:"
 
 
@@ -45,9 +47,14 @@ class State:
 
 # --- Redis ---------------------------------------------------------------------------------------
 # KEYS[1] user's socket zset, KEYS[2] online index, KEYS[3] last-seen key.
-# ARGV: now, expiry, socket id, ttl ms, user id. Returns 1 if the user just came online.
+# ARGV: now, expiry, socket id, ttl ms, user id, limit. Returns 1 if the user just came online,
+# -1 if the socket is new and the user already holds `limit` live sockets (0: no limit).
 _TOUCH = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local limit = tonumber(ARGV[6])
+if limit > 0 and not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= limit then
+  return -1
+end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[3], ARGV[1])
@@ -102,7 +109,8 @@ def _redis():
         # (redis-py 8's default pool fails past 100: 2,000 sockets closing at once lost their
         # presence updates in the delivery benchmark).
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=getattr(settings, "REDIS_MAX_CONNECTIONS", 1000), timeout=20
+            settings.REDIS_URL, max_connections=getattr(settings, "REDIS_MAX_CONNECTIONS", 1000), timeout=20,
+            **client_options(asyncio=True),
         )
         client = aioredis.Redis(connection_pool=pool)
         _clients[loop] = client
@@ -114,11 +122,15 @@ def _keys(user_id: int) -> list[str]:
 
 
 class RedisPresence:
-    async def touch(self, user_id: int, socket_id: str) -> bool:
+    async def touch(self, user_id: int, socket_id: str, limit: int = 0) -> bool | None:
+        """Add or refresh a socket's entry: True if the user just came online. With `limit`, a
+        new socket of a user who already holds that many live ones is not added: None."""
         now = time.time()
         ttl = presence_ttl()
-        res = await _redis().eval(_TOUCH, 3, *_keys(user_id), now, now + ttl, socket_id, int(ttl * 1000) + 1000, user_id)
-        return bool(res)
+        res = await _redis().eval(
+            _TOUCH, 3, *_keys(user_id), now, now + ttl, socket_id, int(ttl * 1000) + 1000, user_id, int(limit)
+        )
+        return None if res == -1 else bool(res)
 
     async def leave(self, user_id: int, socket_id: str) -> bool:
         res = await _redis().eval(_LEAVE, 3, *_keys(user_id), time.time(), socket_id, user_id)
@@ -161,10 +173,12 @@ class LocalPresence:
             self._sockets.pop(user_id, None)
         return socks
 
-    async def touch(self, user_id: int, socket_id: str) -> bool:
+    async def touch(self, user_id: int, socket_id: str, limit: int = 0) -> bool | None:
         now = time.time()
         with self._lock:
             socks = self._live(user_id, now)
+            if limit > 0 and socket_id not in socks and len(socks) >= limit:
+                return None
             socks[socket_id] = now + presence_ttl()
             self._sockets[user_id] = socks
             self._seen[user_id] = now
@@ -232,7 +246,7 @@ def is_online(user_id: int) -> bool:
         if _sync_client is None:
             import redis
 
-            _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+            _sync_client = redis.Redis.from_url(settings.REDIS_URL, **client_options(asyncio=False))
         return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
     with _local._lock:
         return any(e > now for e in _local._sockets.get(user_id, {}).values())

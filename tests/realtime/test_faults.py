@@ -1,0 +1,190 @@
+"""Faults of the production topology against real processes (issue 10): two uvicorn servers on the
+test's PostgreSQL database and a redis-server of the test's own, which it kills and restarts (the
+machine's shared Redis is never touched).
+
+- Idle sockets outlive the Redis socket timeout several times over and still get the next event
+  (they used to die after ~5 s of silence: the layer's blocking pop raced redis-py's read timeout).
+- A Redis restart in the middle of traffic: no HTTP 500 anywhere, the sockets stay open, and every
+  message created is delivered to the recipient's socket exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from websockets.asyncio.client import connect
+
+from tests.factories import UserFactory
+from tests.procs import RedisServer, database_url_of, service_env, uvicorn_servers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+SOCKET_TIMEOUT = 1.0  # REDIS_SOCKET_TIMEOUT for the servers: idle periods are multiples of it
+
+
+def http(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, method=method, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.status, json.loads(res.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw or b"{}")
+        except ValueError:
+            return exc.code, {"raw": raw[:200].decode("latin1")}
+
+
+async def ahttp(*args, **kwargs) -> tuple[int, dict]:
+    return await asyncio.to_thread(http, *args, **kwargs)
+
+
+def make_users(n: int) -> list[tuple[object, str]]:
+    users = [UserFactory() for _ in range(n)]
+    return [(u, Token.objects.create(user=u).key) for u in users]
+
+
+async def open_socket(port: int, token: str, last_event_id: int | None = None):
+    status, body = await ahttp("POST", f"http://127.0.0.1:{port}/api/v1/realtime/tickets/", token)
+    assert status == 201, (status, body)
+    query = f"ticket={body['ticket']}" + (f"&last_event_id={last_event_id}" if last_event_id is not None else "")
+    ws = await connect(f"ws://127.0.0.1:{port}/ws/?{query}")
+    hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert hello["type"] == "hello", hello
+    return ws, hello
+
+
+async def next_frame(ws, type_: str, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if frame["type"] == type_:
+            return frame
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    with RedisServer(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def env(redis_server):
+    return service_env(
+        database_url=database_url_of(connection.settings_dict),
+        redis_url=redis_server.url,
+        REDIS_SOCKET_TIMEOUT=str(SOCKET_TIMEOUT),
+        # No heartbeat within the test's idle period: nothing at all crosses the socket.
+        REALTIME_HEARTBEAT_SECONDS="60",
+        LOG_LEVEL="WARNING",
+    )
+
+
+async def test_idle_sockets_outlive_the_redis_socket_timeout(env, tmp_path):
+    people = await database_sync_to_async(make_users)(31)
+    (actor, actor_token), targets = people[0], people[1:]
+    with uvicorn_servers(2, env, tmp_path) as ports:
+        sockets = []
+        for i, (user, token) in enumerate(targets):
+            ws, hello = await open_socket(ports[i % 2], token)
+            sockets.append((user, ws, hello["data"]["last_event_id"]))
+        idle = 4 * SOCKET_TIMEOUT
+        await asyncio.sleep(idle)
+        closed = [ws for _, ws, _ in sockets if ws.close_code is not None]
+        assert not closed, f"{len(closed)} of 30 idle sockets closed after {idle} s: {[w.close_code for w in closed]}"
+
+        # Each of them gets the next event: the actor follows every target (through server A).
+        for user, _, _ in sockets:
+            status, body = await ahttp("POST", f"http://127.0.0.1:{ports[0]}/api/v1/follows/", actor_token,
+                                       {"following": user.pk})
+            assert status == 201, body
+        for user, ws, head in sockets:
+            frame = await next_frame(ws, "follow.created")
+            assert frame["id"] > head and frame["data"]["follower"]["id"] == actor.pk
+        for _, ws, _ in sockets:
+            await ws.close()
+    logs = "".join(p.read_text() for p in tmp_path.glob("uvicorn-*.log"))
+    assert "Timeout reading" not in logs and "Traceback" not in logs, logs[-3000:]
+
+
+async def test_redis_restart_mid_traffic_loses_nothing(env, redis_server, tmp_path):
+    (sender, st), (recipient, rt) = await database_sync_to_async(make_users)(2)
+    statuses: list[int] = []
+    with uvicorn_servers(2, env, tmp_path) as (a, b):
+        status, thread = await ahttp("POST", f"http://127.0.0.1:{a}/api/v1/threads/", st, {"user": recipient.pk})
+        assert status in (200, 201), thread
+        ws, hello = await open_socket(b, rt)  # the recipient listens on server B
+        sender_ws, _ = await open_socket(a, st)  # and the sender on A
+
+        created: list[int] = []
+
+        async def send_messages(count: int) -> None:
+            """Send like a client would: a 503 is retried with the same client_id."""
+            for n in range(count):
+                client_id = str(uuid.uuid4())
+                while True:
+                    status, body = await ahttp("POST", f"http://127.0.0.1:{a}/api/v1/threads/{thread['id']}/messages/",
+                                               st, {"body": f"message {n}", "client_id": client_id})
+                    statuses.append(status)
+                    if status == 503:
+                        assert body.get("code") and body.get("detail"), body
+                        await asyncio.sleep(0.2)
+                        continue
+                    assert status in (200, 201), (status, body)
+                    if status == 201:
+                        created.append(body["id"])
+                    break
+                await asyncio.sleep(0.1)
+
+        received: list[int] = []
+
+        async def listen() -> None:
+            while len(received) < 20:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if frame["type"] == "message.created":
+                    received.append(frame["data"]["message"]["id"])
+
+        listener = asyncio.create_task(listen())
+        await send_messages(5)
+        # Redis goes away for two seconds in the middle of the traffic, and comes back empty.
+        stopper = asyncio.create_task(asyncio.to_thread(redis_server.restart, 2.0))
+        await send_messages(10)
+        await stopper
+        await send_messages(5)
+        await asyncio.wait_for(listener, 30)
+
+        assert len(created) == 20
+        assert received == created, "every message reaches the socket once, in order"
+        assert 500 not in statuses, statuses
+        assert ws.close_code is None and sender_ws.close_code is None, "sockets stay open through the restart"
+
+        # After the restart everything answers as before, from the first request on.
+        status, _ = await ahttp("POST", f"http://127.0.0.1:{b}/api/v1/realtime/tickets/", rt)
+        assert status == 201
+        ws2, _ = await open_socket(b, rt, last_event_id=hello["data"]["last_event_id"])
+        replayed = []
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws2.recv(), 10))
+            if frame["type"] == "message.created":
+                replayed.append(frame["data"]["message"]["id"])
+            if frame["type"] == "resumed":
+                break
+        assert replayed == created, "the log holds every message, for a client that resumes"
+        for sock in (ws, ws2, sender_ws):
+            await sock.close()
+    print(f"\nstatuses during the restart: {sorted(set(statuses))}, 503s: {statuses.count(503)}")
+    logs = "".join(p.read_text() for p in tmp_path.glob("uvicorn-*.log"))
+    assert "Traceback" not in logs, logs[-4000:]
