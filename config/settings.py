@@ -241,6 +241,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss"):
+    # kombu's Redis transport with the crash on connection loss worked around (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+# A worker never gives up on the broker: it reconnects for as long as the outage lasts (the default,
+# 100 attempts, stops the worker after ~50 min), at startup too (the worker may start first).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing from a request must fail fast when the broker is away: the outbox (core/outbox.py)
+# keeps the work and the worker side publishes it later. Connect timeout in seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
+# max_retries 0: a publisher's connect is tried once (kombu's default waits 2 s and tries again).
+# The worker's own reconnect loop is not affected (it passes its own limit: forever, see above).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "max_retries": 0}
+# A task running when the connection drops finishes (an SMS mid-call must not be killed and left
+# "sending"); its message may run again, which the tasks' idempotency and the outbox make harmless.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE: dict = {
     "realtime-events-prune": {"task": "realtime.tasks.events_prune", "schedule": 3600.0},
     "realtime-presence-sweep": {"task": "realtime.tasks.presence_sweep", "schedule": 30.0},
