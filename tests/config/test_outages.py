@@ -316,6 +316,7 @@ def test_healthz_is_fast_when_postgresql_hangs(tmp_path, settings):
                 health, elapsed = _call("get", f"{base}/healthz")
                 assert health.status_code == 503 and elapsed < FAST, (health.text, elapsed)
                 assert health.json() == {"status": "error", "database": "error", "channel_layer": "ok"}
+                print(f"healthz with PostgreSQL hanging: {elapsed:.2f} s")
             proxy.unhang()
             wait_for(lambda: _call("get", f"{base}/healthz")[0].status_code == 200, 10, "healthz to recover")
     finally:
@@ -360,6 +361,7 @@ def test_redis_down_is_a_fast_503_for_what_needs_it_and_recovers_from_the_first_
                 for label, method, url, kwargs, ok in calls(base):
                     response, elapsed = _call(method, url, **kwargs)
                     assert elapsed < FAST, (label, elapsed)
+                    print(f"Redis down: {label} {response.status_code} in {elapsed:.3f} s")
                     if label == "me":  # needs only PostgreSQL
                         assert response.status_code == 200, response.text
                         continue
@@ -372,6 +374,7 @@ def test_redis_down_is_a_fast_503_for_what_needs_it_and_recovers_from_the_first_
                 for label, method, url, kwargs, ok in calls(base):
                     response, elapsed = _call(method, url, **kwargs)
                     assert response.status_code in ok, (label, response.status_code, response.text[:300])
+                    print(f"Redis back: {label} {response.status_code} in {elapsed:.3f} s")
     finally:
         redis_server.stop()
     _wait_until_servers_left_the_database()
