@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "core",
     "collective",
     "messaging",
     "realtime",
@@ -258,6 +259,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNE
 # A task running when the connection drops finishes (an SMS mid-call must not be killed and left
 # "sending"); its message may run again, which the tasks' idempotency and the outbox make harmless.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Work queued on commit goes through the transactional outbox (core/outbox.py): the beat task
+# below re-publishes what the broker never got or lost. Seconds.
+OUTBOX = {
+    "FLUSH_SECONDS": float(os.environ.get("OUTBOX_FLUSH_SECONDS", "30")),
+    # A row the broker never got is flushed once it is this old (the on-commit publish had its chance).
+    "GRACE_SECONDS": float(os.environ.get("OUTBOX_GRACE_SECONDS", "30")),
+    # A published row whose task has not finished after this long is published again (lost in the
+    # broker); longer than the longest retry backoff (SMS: 600 s) so a pending retry is not doubled.
+    "REDELIVER_SECONDS": float(os.environ.get("OUTBOX_REDELIVER_SECONDS", "900")),
+    "MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 20),
+    "MAX_AGE_SECONDS": float(os.environ.get("OUTBOX_MAX_AGE_SECONDS", "86400")),
+    "BATCH": env_int("OUTBOX_BATCH", 500),
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "realtime-events-prune": {"task": "realtime.tasks.events_prune", "schedule": 3600.0},
     "realtime-presence-sweep": {"task": "realtime.tasks.presence_sweep", "schedule": 30.0},
@@ -267,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sms-expire-stuck": {"task": "messaging.tasks.sms_expire_stuck", "schedule": 300.0},
     # Reputation decays for inactivity (docs/economy.md); daily is fine-grained enough.
     "collective-reputation-decay": {"task": "collective.tasks.reputation_decay", "schedule": 86400.0},
+    # The transactional outbox: work a broker outage kept from the broker, or the broker lost.
+    "core-outbox-flush": {"task": "core.tasks.outbox_flush", "schedule": OUTBOX["FLUSH_SECONDS"]},
 }
 
 # --- REST framework --------------------------------------------------------------------------
