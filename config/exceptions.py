@@ -118,9 +118,11 @@ def _is_transient(exc: OperationalError) -> bool:
 # redis-py reconnects on the next command, so a recovered dependency serves the very next request.
 RETRY_AFTER_SECONDS = 1
 
+# Not "nothing was saved": a connection lost during COMMIT cannot tell whether it committed. Sends
+# are idempotent by client_id, so a client may send the same request again.
 _UNAVAILABLE_DETAIL = {
-    "database_unavailable": "The database is unavailable; nothing was saved. Retry shortly.",
-    "cache_unavailable": "A backing service (cache) is unavailable; nothing was saved. Retry shortly.",
+    "database_unavailable": "The database is unavailable. Retry shortly.",
+    "cache_unavailable": "A backing service (cache) is unavailable. Retry shortly.",
     "queue_unavailable": "The task queue is unavailable. Retry shortly.",
 }
 
