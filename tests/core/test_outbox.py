@@ -17,7 +17,7 @@ from core.tasks import outbox_flush
 from messaging.models import SmsMessage
 from messaging.notifications.delivery import sms_record_verification
 from messaging.tasks import sms_send
-from tests.fakes.sms import phone_user, sms_outbox  # noqa: F401
+from tests.fakes.sms import eager_celery, phone_user, sms_outbox  # noqa: F401
 from tests.procs import free_port
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,9 @@ def _sms(body: str = "code 123456") -> SmsMessage:
     return sms_record_verification(user=user, verification_id=user.pk, body=body)
 
 
-def test_eager_runs_the_task_once_on_commit_and_records_nothing(sms_outbox, django_capture_on_commit_callbacks):
+def test_eager_runs_the_task_once_on_commit_and_records_nothing(
+    eager_celery, sms_outbox, django_capture_on_commit_callbacks
+):
     assert app.conf.task_always_eager
     sms = _sms()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -41,7 +43,7 @@ def test_eager_runs_the_task_once_on_commit_and_records_nothing(sms_outbox, djan
     assert not OutboxTask.objects.exists()
 
 
-def test_eager_rollback_queues_nothing(sms_outbox, django_capture_on_commit_callbacks):
+def test_eager_rollback_queues_nothing(eager_celery, sms_outbox, django_capture_on_commit_callbacks):
     sms = _sms()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError):
@@ -50,15 +52,6 @@ def test_eager_rollback_queues_nothing(sms_outbox, django_capture_on_commit_call
                 raise RuntimeError("the change fails")
     assert callbacks == [] and sms_outbox == []
     assert SmsMessage.objects.get(pk=sms.pk).status == "queued"
-
-
-@pytest.fixture
-def broker_mode(settings):
-    """Broker mode in this process: tasks are published, not run (memory:// is in-process)."""
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = before
 
 
 def use_broker(url: str) -> None:
@@ -74,12 +67,22 @@ def use_broker(url: str) -> None:
 
 
 @pytest.fixture
+def broker_mode():
+    """Broker mode in this process: tasks are published, not run, to an in-process broker
+    (memory://), also when REDIS_URL would send them to a real one."""
+    eager, url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    use_broker("memory://")
+    yield
+    use_broker(url)
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
 def dead_broker(broker_mode):
     """A broker nobody listens on: every connect is refused."""
-    before = app.conf.broker_url
     use_broker(f"redis://127.0.0.1:{free_port()}/0")
     yield
-    use_broker(before)
 
 
 def test_with_a_broker_the_row_is_written_in_the_transaction_and_published_on_commit(
