@@ -251,6 +251,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
+        "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -305,6 +306,8 @@ REALTIME = {
     # A socket's presence entry lives this long unless a heartbeat refreshes it, so a killed
     # process leaves nobody online for longer than this.
     "PRESENCE_TTL": env_int("REALTIME_PRESENCE_TTL", 60),
+    # Open sockets per user, on all processes together; one more is closed with 4409.
+    "MAX_SOCKETS_PER_USER": env_int("REALTIME_MAX_SOCKETS_PER_USER", 20),
 }
 
 LOGGING = {

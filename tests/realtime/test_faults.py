@@ -28,7 +28,9 @@ from tests.procs import RedisServer, database_url_of, service_env, uvicorn_serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-SOCKET_TIMEOUT = 1.0  # REDIS_SOCKET_TIMEOUT for the servers: idle periods are multiples of it
+# The servers run with the default REDIS_SOCKET_TIMEOUT (config/redis_options.py), the one that
+# killed idle sockets: channels_redis's 5 s blocking pop raced redis-py 8's 5 s read timeout.
+SOCKET_TIMEOUT = 5.0
 
 
 def http(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
@@ -86,9 +88,9 @@ def env(redis_server):
     return service_env(
         database_url=database_url_of(connection.settings_dict),
         redis_url=redis_server.url,
-        REDIS_SOCKET_TIMEOUT=str(SOCKET_TIMEOUT),
         # No heartbeat within the test's idle period: nothing at all crosses the socket.
         REALTIME_HEARTBEAT_SECONDS="60",
+        REDIS_SOCKET_TIMEOUT="",
         LOG_LEVEL="WARNING",
     )
 
@@ -101,7 +103,7 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(env, tmp_path):
         for i, (user, token) in enumerate(targets):
             ws, hello = await open_socket(ports[i % 2], token)
             sockets.append((user, ws, hello["data"]["last_event_id"]))
-        idle = 4 * SOCKET_TIMEOUT
+        idle = 3 * SOCKET_TIMEOUT + 1
         await asyncio.sleep(idle)
         closed = [ws for _, ws, _ in sockets if ws.close_code is not None]
         assert not closed, f"{len(closed)} of 30 idle sockets closed after {idle} s: {[w.close_code for w in closed]}"
