@@ -222,6 +222,14 @@ def start_uvicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen
     )
 
 
+def start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The same application under daphne (`make run SERVER=daphne`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )
+
+
 def wait_http_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -237,11 +245,14 @@ def wait_http_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float
 
 
 @contextmanager
-def uvicorn_servers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
-    """`count` uvicorn processes on free ports, ready; yields the ports."""
+def uvicorn_servers(count: int, env: dict[str, str], tmp: Path, servers: tuple[str, ...] = ()) -> Iterator[list[int]]:
+    """`count` server processes on free ports, ready; yields the ports. `servers` names the server
+    of each (`uvicorn`, the default, or `daphne`). Logs: `tmp/uvicorn-<port>.log`."""
     ports = [free_port() for _ in range(count)]
     logs = [tmp / f"uvicorn-{p}.log" for p in ports]
-    procs = [start_uvicorn(p, env, log) for p, log in zip(ports, logs)]
+    kinds = list(servers) + ["uvicorn"] * (count - len(servers))
+    start = {"uvicorn": start_uvicorn, "daphne": start_daphne}
+    procs = [start[kind](p, env, log) for kind, p, log in zip(kinds, ports, logs)]
     try:
         for port, proc, log in zip(ports, procs, logs):
             wait_http_ready(port, proc, log)
