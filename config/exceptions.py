@@ -6,11 +6,25 @@ Every error body has the same shape:
 
 `fields` is present only for validation errors. Services raise `DomainError` subclasses with a
 stable `code` naming the rule that was broken; views never build error bodies themselves.
+
+A dependency that is down is a fast `503` with `Retry-After`, never a 500 (contract §6), wherever
+the error is raised: in a DRF view (`exception_handler`) or anywhere else Django catches it —
+middleware, the session save, `/healthz`, admin (`json_server_error`, handler500). The codes:
+
+- `database_unavailable`: PostgreSQL refused or lost the connection, or no pooled connection
+  came free within DB_POOL_TIMEOUT;
+- `cache_unavailable`: Redis (cache: rate-limit counters, socket tickets, presence) refused,
+  dropped or timed out;
+- `queue_unavailable`: the Celery broker refused the task.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
+import sys
+import threading
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -99,7 +113,131 @@ def _is_transient(exc: OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
+# --- A dependency that is down -------------------------------------------------------------------
+# Seconds a client should wait before sending the request again: the pool retries PostgreSQL and
+# redis-py reconnects on the next command, so a recovered dependency serves the very next request.
+RETRY_AFTER_SECONDS = 1
+
+_UNAVAILABLE_DETAIL = {
+    "database_unavailable": "The database is unavailable; nothing was saved. Retry shortly.",
+    "cache_unavailable": "A backing service (cache) is unavailable; nothing was saved. Retry shortly.",
+    "queue_unavailable": "The task queue is unavailable. Retry shortly.",
+}
+
+# PostgreSQL SQLSTATEs that say the server, not the statement, is the problem: connection
+# exceptions (class 08), shutdown / starting up (57P01-57P03), too many connections (53300).
+_SERVER_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _causes(exc: BaseException | None):
+    """`exc` and what it was raised from (`raise ... from`: Django wraps driver errors so).
+    Not `__context__`: an error raised while handling a Redis error is not a Redis outage."""
+    seen = 0
+    while exc is not None and seen < 6:
+        yield exc
+        exc, seen = exc.__cause__, seen + 1
+
+
+@functools.cache
+def _driver_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(psycopg_pool's errors, psycopg's connection-level errors, Redis's, the broker's), each
+    empty if that library is not installed. Imported once, on the first error."""
+    def load(module: str, *names: str) -> tuple[type, ...]:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            return ()
+        return tuple(getattr(mod, name) for name in names)
+
+    return (
+        load("psycopg_pool", "PoolTimeout", "PoolClosed", "TooManyRequests"),
+        load("psycopg", "OperationalError", "InterfaceError"),
+        load("redis.exceptions", "ConnectionError", "TimeoutError"),
+        load("kombu.exceptions", "OperationalError"),
+    )
+
+
+def _classify(exc: BaseException) -> str | None:
+    pool_errors, pg_errors, redis_errors, broker_errors = _driver_types()
+    if pool_errors and isinstance(exc, pool_errors):  # (subclasses of psycopg.OperationalError)
+        return "database_unavailable"
+    if pg_errors and isinstance(exc, pg_errors):
+        sqlstate = getattr(exc, "sqlstate", None)
+        # No SQLSTATE: the client library's own error — refused, reset, timed out, connection
+        # closed. A SQLSTATE: the server's answer, unavailable only for the classes above.
+        if sqlstate is None or sqlstate.startswith(_SERVER_SQLSTATE_PREFIXES):
+            return "database_unavailable"
+        return None
+    if redis_errors and isinstance(exc, redis_errors):
+        return "cache_unavailable"
+    if broker_errors and isinstance(exc, broker_errors):
+        return "queue_unavailable"
+    return None
+
+
+def unavailable_code(exc: BaseException | None) -> str | None:
+    """The stable code of the dependency `exc` says is unavailable, or None if it says nothing of
+    the kind (a lock conflict, a bad statement, a client's input, SQLite's own errors)."""
+    if isinstance(exc, OperationalError) and _is_transient(exc):
+        return None  # retry_later: answered by the handler below
+    for link in _causes(exc):
+        code = _classify(link)
+        if code:
+            return code
+    return None
+
+
+_pool_check_running = threading.Lock()
+
+
+def check_database_pool() -> None:
+    """In the background, test every idle pooled connection and replace the broken ones.
+
+    After an outage the pool still holds the connections the outage broke. CONN_HEALTH_CHECKS
+    tests each one as it is handed out, but psycopg_pool sleeps ~1 s after a failed check before
+    trying the next one, so with two or more broken connections a request ran out of its
+    DB_POOL_TIMEOUT on them even once PostgreSQL was back. One check at a time: against a
+    PostgreSQL that hangs it blocks this thread only, never a request."""
+    from django.db import connections
+
+    pool = getattr(connections["default"], "pool", None)  # SQLite: no attribute; no pool: None
+    if pool is None or not _pool_check_running.acquire(blocking=False):
+        return
+
+    def run() -> None:
+        try:
+            pool.check()
+        except Exception as exc:  # noqa: BLE001 — best effort; the pool checks on checkout anyway
+            logger.info("database pool check failed: %s", exc)
+        finally:
+            _pool_check_running.release()
+
+    threading.Thread(target=run, name="db-pool-check", daemon=True).start()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+
+
+def unavailable_body(exc: BaseException, code: str, path: str = "") -> dict[str, Any]:
+    """Log the outage (one WARNING line, no traceback: every request of an outage lands here) and
+    return the 503 body."""
+    logger.warning("dependency unavailable (%s), answered 503 %s: %s", code, path, _one_line(exc))
+    if code == "database_unavailable":
+        check_database_pool()
+    return _body(code, _UNAVAILABLE_DETAIL[code])
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    code = unavailable_code(exc)
+    if code:
+        request = context.get("request")
+        response = Response(unavailable_body(exc, code, getattr(request, "path", "")),
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # logged above; not again as an ERROR by django.request
+        return response
+
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.detail]} if exc.field else None
         response = Response(_body(exc.code, exc.detail, fields), status=exc.status_code)
@@ -207,9 +345,21 @@ def json_not_found(request: Any, exception: Exception | None = None) -> Any:
 
 
 def json_server_error(request: Any) -> Any:
+    """handler500. Django calls it inside its `except` block, so `sys.exc_info()` is the error.
+
+    A dependency outage is a 503 in the error shape on every path (JSON also for admin and
+    pages: a 503 is a signal to clients and load balancers, not a page to read). It is marked as
+    logged, so Django's request logger does not add an ERROR line with a traceback per request."""
     from django.http import JsonResponse
     from django.views import defaults
 
+    exc = sys.exc_info()[1]
+    code = unavailable_code(exc)
+    if code and exc is not None:
+        response = JsonResponse(unavailable_body(exc, code, request.path), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # django.utils.log.log_response: already logged above
+        return response
     if not _is_api(request):
         return defaults.server_error(request)
     return JsonResponse(_body("server_error", "A server error occurred."), status=500)

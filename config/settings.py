@@ -110,17 +110,40 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # CONN_HEALTH_CHECKS (DB_CONN_HEALTH_CHECKS, on): with the pool, Django passes psycopg_pool's
+    # `check_connection` to it, so a pooled connection an outage broke is tested (one empty query)
+    # and replaced before it is handed to a request, instead of failing that request's first query.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        )
+    }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # DB_CONNECT_TIMEOUT (s): a PostgreSQL that accepts TCP but never answers (overloaded, a
+        # dropped network path) held each new connection for psycopg's default of 130 s. libpq
+        # counts whole seconds and takes at least 2.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
     if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_int("DB_POOL_MAX_SIZE", 20) > 0 \
             and not DATABASES["default"]["CONN_MAX_AGE"]:
         # A connection pool (psycopg_pool) per process. Under ASGI every request runs its sync code
         # in a thread of its own, so CONN_MAX_AGE cannot keep a connection across requests: without
         # the pool each request (and each socket handshake) opened a PostgreSQL connection, a
         # server-side process fork and an authentication. DB_POOL_MAX_SIZE=0 turns it off.
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            # DB_POOL_TIMEOUT (s): how long a request waits for a connection. It is the time an
+            # outage takes to answer 503 (config/exceptions.py): with PostgreSQL down the pool is
+            # empty and every request waited the whole 10 s it used to be. Request threads never
+            # outnumber the pool (ASGI_REQUEST_THREADS), so a healthy server does not wait here.
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT") or 1.0),
+            # DB_POOL_RECONNECT_TIMEOUT (s): the pool retries a failed connection in the background
+            # with a doubling delay (1, 2, 4 s ...) until this long has passed, then gives up and the
+            # next request starts over at once. The default of 300 s let the delay grow to ~2 min,
+            # so after a long outage the pool stayed empty that long after PostgreSQL was back.
+            "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT") or 5.0),
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -133,7 +156,10 @@ else:
                 # several threads, and SQLite must queue them rather than fail with "locked".
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # SQLITE_BUSY_TIMEOUT (s): how long a writer waits for the write lock before
+                # "database is locked" (answered 503 retry_later). Write transactions are kept short
+                # (no password hashing or provider calls inside them: docs/deployment.md).
+                "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
             },
         }
     }
