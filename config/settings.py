@@ -280,6 +280,9 @@ REST_FRAMEWORK = {
         "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttles count REMOTE_ADDR only: the client address config/proxy.py resolved. Unset, DRF
+    # would take X-Forwarded-For from any client.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -305,7 +308,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxy headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from these addresses or
+# networks, comma-separated; default none (config/proxy.py). That is also how HTTPS behind a
+# TLS-terminating proxy is known: no SECURE_PROXY_SSL_HEADER, which would believe anyone.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+from config.proxy import parse_networks  # noqa: E402
+
+TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
