@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "core",
     "collective",
     "messaging",
     "realtime",
@@ -241,6 +242,36 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss"):
+    # kombu's Redis transport with the crash on connection loss worked around (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+# A worker never gives up on the broker: it reconnects for as long as the outage lasts (the default,
+# 100 attempts, stops the worker after ~50 min), at startup too (the worker may start first).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing from a request must fail fast when the broker is away: the outbox (core/outbox.py)
+# keeps the work and the worker side publishes it later. Connect timeout in seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
+# max_retries 0: a publisher's connect is tried once (kombu's default waits 2 s and tries again).
+# The worker's own reconnect loop is not affected (it passes its own limit: forever, see above).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "max_retries": 0}
+# A task running when the connection drops finishes (an SMS mid-call must not be killed and left
+# "sending"); its message may run again, which the tasks' idempotency and the outbox make harmless.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Work queued on commit goes through the transactional outbox (core/outbox.py): the beat task
+# below re-publishes what the broker never got or lost. Seconds.
+OUTBOX = {
+    "FLUSH_SECONDS": float(os.environ.get("OUTBOX_FLUSH_SECONDS", "30")),
+    # A row the broker never got is flushed once it is this old (the on-commit publish had its chance).
+    "GRACE_SECONDS": float(os.environ.get("OUTBOX_GRACE_SECONDS", "30")),
+    # A published row whose task has not finished after this long is published again (lost in the
+    # broker); longer than the longest retry backoff (SMS: 600 s) so a pending retry is not doubled.
+    "REDELIVER_SECONDS": float(os.environ.get("OUTBOX_REDELIVER_SECONDS", "900")),
+    "MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 20),
+    "MAX_AGE_SECONDS": float(os.environ.get("OUTBOX_MAX_AGE_SECONDS", "86400")),
+    "BATCH": env_int("OUTBOX_BATCH", 500),
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "realtime-events-prune": {"task": "realtime.tasks.events_prune", "schedule": 3600.0},
     "realtime-presence-sweep": {"task": "realtime.tasks.presence_sweep", "schedule": 30.0},
@@ -250,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sms-expire-stuck": {"task": "messaging.tasks.sms_expire_stuck", "schedule": 300.0},
     # Reputation decays for inactivity (docs/economy.md); daily is fine-grained enough.
     "collective-reputation-decay": {"task": "collective.tasks.reputation_decay", "schedule": 86400.0},
+    # The transactional outbox: work a broker outage kept from the broker, or the broker lost.
+    "core-outbox-flush": {"task": "core.tasks.outbox_flush", "schedule": OUTBOX["FLUSH_SECONDS"]},
 }
 
 # --- REST framework --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Celery tasks of the messaging app: thin interfaces over notifications/delivery.py.
 
-Queued only on commit, loaded by id, idempotent: a retried or duplicated task never sends a
+Queued only on commit (through the outbox, core/outbox.py), loaded by id, idempotent: a retried or duplicated task never sends a
 second SMS (the SMS record's unique key and its queued -> sending claim see to it)."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from core.models import OutboxTask
+from core.outbox import enqueue
 from messaging.notifications import conf
 from messaging.notifications.delivery import sms_deliver, sms_expire_stuck, sms_fallback_decide, sms_give_up
 from messaging.notifications.models import Notification, SmsState
@@ -54,7 +56,9 @@ def notification_sms(self: Any, notification_id: int) -> dict[str, Any]:
             # No worker to hold a delayed task: the beat sweep (sms_release_held) picks it up.
             logger.info("SMS for notification %s held until %s", notification_id, decision.hold_until)
         else:
-            notification_sms.apply_async(args=[notification_id], eta=decision.hold_until)
+            # Through the outbox: an ETA message lives in the worker and the broker only, and a
+            # broker restart loses it (sms_release_held would catch it too, a minute late).
+            enqueue(notification_sms, args=[notification_id], eta=decision.hold_until)
         return {"action": "hold", "until": decision.hold_until.isoformat() if decision.hold_until else None}
     if decision.action != "send" or decision.sms_id is None:
         return {"action": "skip", "reason": decision.reason}
@@ -69,16 +73,28 @@ def sms_send(self: Any, sms_id: int) -> str:
 
 @shared_task(name="messaging.tasks.sms_release_held")
 def sms_release_held() -> int:
-    """Re-queue SMS held for quiet hours whose hold has ended (covers ETA tasks a worker restart
-    lost, and the embedded default, where no worker holds them). Duplicates are harmless."""
+    """Re-queue SMS held for quiet hours whose hold has ended (covers holds queued before the
+    outbox, and the embedded default, where no worker holds them). Duplicates are harmless, but a
+    hold that still has its outbox row is left to it: while the broker is away this sweep would
+    otherwise add a row per held SMS every minute, all published together when it is back."""
     due = list(
         Notification.objects.filter(sms_state=SmsState.HELD, sms_hold_until__lte=timezone.now()).values_list(
             "pk", flat=True
         )[:500]
     )
+    if not due:
+        return 0
+    pending = {
+        args[0]
+        for args in OutboxTask.objects.filter(task=notification_sms.name).values_list("args", flat=True)
+        if isinstance(args, list) and args
+    }
+    queued = 0
     for notification_id in due:
-        notification_sms.delay(notification_id)
-    return len(due)
+        if notification_id not in pending:
+            enqueue(notification_sms, args=[notification_id])
+            queued += 1
+    return queued
 
 
 @shared_task(name="messaging.tasks.sms_expire_stuck")

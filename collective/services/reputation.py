@@ -17,6 +17,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils import timezone
 
 from collective.models import Connection, ConnectionStatus, ReputationTier, User, UserReputation
+from core.outbox import enqueue_on_commit
 
 # Score weights: completed help counts, good ratings count more, bad ratings and cancellations
 # cost more than the good ones earn (a trust score must be hard to launder).
@@ -135,9 +136,8 @@ def reputation_queue(*user_ids: int) -> None:
     from collective.tasks import reputation_recompute_task
 
     for user_id in sorted(set(user_ids)):
-        # robust: a broker outage is logged, never turned into an error for a committed rating;
-        # the daily decay run and the next rating recompute the row anyway.
-        transaction.on_commit(lambda uid=user_id: reputation_recompute_task.delay(uid), robust=True)
+        # Through the outbox: a broker outage delays the recompute, never loses it.
+        enqueue_on_commit(reputation_recompute_task, args=[user_id])
 
 
 def reputation_summary(rep: UserReputation | None) -> dict:

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -46,22 +47,33 @@ def token_for(user: User) -> str:
     return token.key
 
 
-@transaction.atomic
 def user_register(*, username: str, email: str, password: str) -> tuple[User, str]:
     """Create a member (role 'explorer') and their API token. Returns (user, token key).
 
     The caller has validated the password against AUTH_PASSWORD_VALIDATORS. Uniqueness is checked
     here and, for a concurrent duplicate, by the database's case-insensitive unique indexes (mapped to
     the same field error).
+
+    The password is hashed before the transaction opens: PBKDF2 costs ~0.3 s of CPU, and on SQLite
+    (IMMEDIATE transactions, one writer) hashing inside the write transaction held the database's
+    write lock for all of it, so a burst of registrations queued behind each other's hashes until
+    the busy timeout answered "database is locked". The hash needs nothing from the database.
     """
-    email = normalize_email(email)
+    return _user_create(username=username, email=normalize_email(email), password_hash=make_password(password))
+
+
+@transaction.atomic
+def _user_create(*, username: str, email: str, password_hash: str) -> tuple[User, str]:
     if username_taken(username):
         raise DomainError("A user with that username already exists.", code="username_taken", field="username")
     if email_taken(email):
         raise DomainError("A user with that email already exists.", code="email_taken", field="email")
+    # What UserManager.create_user does, less the hashing (done above, outside the transaction).
+    user = User(username=User.normalize_username(username), email=email)
+    user.password = password_hash
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password)
+            user.save()
     except IntegrityError as exc:
         field = "email" if "email" in str(exc).lower() else "username"
         raise DomainError(f"A user with that {field} already exists.", code=f"{field}_taken", field=field) from exc
@@ -80,11 +92,13 @@ def credentials_check(*, request: HttpRequest | None, username: str, password: s
     return user
 
 
-@transaction.atomic
 def user_token_login(*, request: HttpRequest | None, username: str, password: str) -> str:
+    # The password check (PBKDF2, ~0.3 s; and, when the hasher's parameters changed, the rehash
+    # and its own save) runs before any transaction opens, for the reason given in user_register.
     user = credentials_check(request=request, username=username, password=password)
-    update_last_login(None, user)
-    return token_for(user)
+    with transaction.atomic():
+        update_last_login(None, user)
+        return token_for(user)
 
 
 @transaction.atomic

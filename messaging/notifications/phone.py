@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, RateLimited
+from core.outbox import enqueue_on_commit
 
 from . import conf
 from .delivery import sms_opted_out, sms_record_verification
@@ -100,7 +101,7 @@ def phone_verification_start(*, user: Any) -> Started:
     )
     sms = sms_record_verification(user=locked, verification_id=verification.pk, body=verification_code(code, ttl))
     sms_id = sms.pk
-    transaction.on_commit(lambda: sms_send.delay(sms_id), robust=True)
+    enqueue_on_commit(sms_send, args=[sms_id])
     return Started(phone_number=phone, expires_in=ttl, resend_in=resend)
 
 

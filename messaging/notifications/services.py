@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.exceptions import DomainError, NotFound
+from core.outbox import enqueue_on_commit
 from realtime.presence import is_online
 from realtime.publish import publish
 
@@ -43,9 +44,11 @@ def _online(user_id: int) -> bool:
 
 
 def _queue_sms_check(notification_id: int) -> None:
+    """Queue the SMS check in the caller's transaction (the outbox: a broker outage delays it,
+    never loses it, and never fails or slows the request)."""
     from messaging.tasks import notification_sms
 
-    notification_sms.apply_async(args=[notification_id], countdown=conf.get("SMS_DELAY_SECONDS"))
+    enqueue_on_commit(notification_sms, args=[notification_id], countdown=conf.get("SMS_DELAY_SECONDS"))
 
 
 @transaction.atomic
@@ -101,9 +104,7 @@ def notification_create(
         notification = Notification.objects.create(**fields)
     publish([recipient_id], NOTIFICATION_CREATED, notification_event(notification))
     if not online:
-        notification_id = notification.pk
-        # robust: a broker that is down loses an SMS (logged), never the committed request.
-        transaction.on_commit(lambda: _queue_sms_check(notification_id), robust=True)
+        _queue_sms_check(notification.pk)
     return notification
 
 
