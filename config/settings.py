@@ -311,6 +311,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
         "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
+        # Failed logins per account from any address (config/ratelimit.py), API and admin alike.
+        "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Throttles count REMOTE_ADDR only: the client address config/proxy.py resolved. Unset, DRF

@@ -212,11 +212,31 @@ def service_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str,
     return env
 
 
+def embedded_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of `make run` on embedded defaults (SQLite file in `tmp`, in-memory layer,
+    eager Celery), for a server process of the test's own. Run `migrate_embedded` before."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME",
+                        "CELERY_TASK_ALWAYS_EAGER"}}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SQLITE_PATH": str(tmp / "db.sqlite3"),
+        "COLLECTIVE_VAR_DIR": str(tmp / "var"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    })
+    return env
+
+
+def migrate_embedded(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
 def start_uvicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     """`config.asgi:application` under uvicorn, as `make run` serves it."""
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--lifespan", "off",
+         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--no-proxy-headers", "--lifespan", "off",
          "--no-access-log"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )
