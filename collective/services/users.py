@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from collective.models import AgentProfile, User
 from collective.models.users import UserRole
+from collective.selectors.users import users_named
 from config.exceptions import DomainError, RateLimited
 from config.ratelimit import Limit
 
@@ -42,7 +43,7 @@ def email_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
 
 def username_taken(username: str) -> bool:
     # Case-insensitive, so "Alice" cannot impersonate "alice".
-    return User.objects.filter(username__iexact=username).exists()
+    return users_named(username).exists()
 
 
 def token_for(user: User) -> str:
@@ -191,7 +192,7 @@ def agent_link(
     """
     if agent_username.lower() == owner_username.lower():
         raise DomainError("An agent cannot own itself: agent and owner are the same user.", code="agent_is_owner")
-    owner = User.objects.filter(username__iexact=owner_username).first()
+    owner = users_named(owner_username).first()
     if owner is None:
         raise DomainError(f"Owner '{owner_username}' does not exist.", code="owner_not_found")
     if owner.role == UserRole.AGENT:
@@ -199,7 +200,7 @@ def agent_link(
             f"Owner '{owner.username}' is an agent; an agent must be owned by a human user.", code="owner_is_agent"
         )
 
-    agent = User.objects.select_for_update().filter(username__iexact=agent_username).first()
+    agent = users_named(agent_username, User.objects.select_for_update()).first()
     created_user = False
     if agent is None:
         if not create_agent:
