@@ -313,6 +313,8 @@ REST_FRAMEWORK = {
         "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
         # Failed logins per account from any address (config/ratelimit.py), API and admin alike.
         "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "20/hour"),
+        # Offers and asks created per account (collective/api/offers.py).
+        "create": os.environ.get("THROTTLE_CREATE", "30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Throttles count REMOTE_ADDR only: the client address config/proxy.py resolved. Unset, DRF
