@@ -32,4 +32,4 @@ EXPOSE 8000
 # uvicorn (uvloop + httptools; measured faster, docs/benchmarks.md), or daphne with SERVER=daphne.
 # worker and beat override the command (see docker-compose.yml).
 ENV SERVER=uvicorn
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_reference_data && if [ \"$SERVER\" = daphne ]; then exec daphne -b \"$HOST\" -p \"$PORT\" --proxy-headers config.asgi:application; else exec uvicorn config.asgi:application --host \"$HOST\" --port \"$PORT\" --loop uvloop --http httptools --ws-max-size 65536 --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-*}\"; fi"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_reference_data && if [ \"$SERVER\" = daphne ]; then exec daphne -b \"$HOST\" -p \"$PORT\" config.asgi:application; else exec uvicorn config.asgi:application --host \"$HOST\" --port \"$PORT\" --loop uvloop --http httptools --ws-max-size 65536 --no-proxy-headers; fi"]

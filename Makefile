@@ -32,7 +32,7 @@ reference-data: migrate
 run: reference-data
 	@echo "Serving on http://$(HOST):$(PORT)/ (API docs: /api/docs/, WebSocket: /ws/) with $(SERVER)"
 ifeq ($(SERVER),uvicorn)
-	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools --no-access-log --ws-max-size 65536
+	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools --no-access-log --ws-max-size 65536 --no-proxy-headers
 else
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 endif

@@ -203,7 +203,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.routing import websocket_application  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+from config.proxy import TrustedProxyMiddleware  # noqa: E402
+
+# Proxy headers believed only from TRUSTED_PROXIES (config/proxy.py), for HTTP and WebSocket.
+application = TrustedProxyMiddleware(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))
 
 # Everything loaded so far (Django, the apps, their modules) lives as long as the process: move it
 # out of the garbage collector's reach, so a full collection scans only what requests created

@@ -310,8 +310,16 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
+        "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
+        # Failed logins per account from any address (config/ratelimit.py), API and admin alike.
+        "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "20/hour"),
+        # Offers and asks created per account (collective/api/offers.py).
+        "create": os.environ.get("THROTTLE_CREATE", "30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttles count REMOTE_ADDR only: the client address config/proxy.py resolved. Unset, DRF
+    # would take X-Forwarded-For from any client.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -337,7 +345,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxy headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from these addresses or
+# networks, comma-separated; default none (config/proxy.py). That is also how HTTPS behind a
+# TLS-terminating proxy is known: no SECURE_PROXY_SSL_HEADER, which would believe anyone.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+from config.proxy import parse_networks  # noqa: E402
+
+TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -364,13 +378,16 @@ REALTIME = {
     # A socket's presence entry lives this long unless a heartbeat refreshes it, so a killed
     # process leaves nobody online for longer than this.
     "PRESENCE_TTL": env_int("REALTIME_PRESENCE_TTL", 60),
+    # Open sockets per user, on all processes together; one more is closed with 4409.
+    "MAX_SOCKETS_PER_USER": env_int("REALTIME_MAX_SOCKETS_PER_USER", 20),
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "config.logging.ClientErrorFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }

@@ -1,9 +1,10 @@
 """Who is on the other end of `/ws/`.
 
 Two ways in (contract §3):
-- the session cookie, from a browser: the `Origin` header must be present and name one of
-  `ALLOWED_HOSTS`, or a page on another site could ride the user's cookie (cross-site WebSocket
-  hijacking);
+- the session cookie, from a browser: the `Origin` header must be present and be this service's
+  own origin (scheme, host and port; the host one of `ALLOWED_HOSTS`) or one of
+  `CSRF_TRUSTED_ORIGINS`, or a page on another site could ride the user's cookie (cross-site
+  WebSocket hijacking);
 - `?ticket=<ticket>` from `POST /api/v1/realtime/tickets/`: the ticket is the credential, so no
   `Origin` is required (non-browser clients send none).
 An `Origin` that is present but not allowed refuses the handshake (HTTP 403) whatever the
@@ -24,29 +25,53 @@ from .tickets import aticket_consume
 
 
 def origin_of(scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"origin":
+    return _header(scope, b"origin")
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
             return value.decode("latin1")
     return None
 
 
-def origin_allowed(origin: str) -> bool:
-    parsed = urlparse(origin)
+def origin_allowed(origin: str, scope) -> bool:
+    """Is `origin` (scheme, host and port) this service's own, or one of CSRF_TRUSTED_ORIGINS?
+
+    The rule of Django's CSRF check for `Origin`: a page of this service opens its socket with
+    the Origin it was served from, which is the handshake's `Host` under the socket's scheme
+    (ws -> http, wss -> https), and that host must be one of ALLOWED_HOSTS. A front end served
+    elsewhere is named, scheme and port included, in CSRF_TRUSTED_ORIGINS. Comparing host names
+    alone let `http://localhost:6666` (any local page on any port) ride the session cookie."""
+    parsed = urlparse(origin.strip().lower())
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         return False
-    domain, _port = split_domain_port(parsed.netloc.lower())
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    host = (_header(scope, b"host") or "").lower()
+    scheme = "https" if scope.get("scheme") in {"wss", "https"} else "http"
+    if host and f"{parsed.scheme}://{parsed.netloc}" == f"{scheme}://{host}":
+        domain, _port = split_domain_port(host)
+        if domain and validate_host(domain, settings.ALLOWED_HOSTS):
+            return True
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        good = urlparse(trusted.lower())
+        if good.scheme != parsed.scheme:
+            continue
+        if good.netloc == parsed.netloc:
+            return True
+        if good.netloc.startswith("*.") and parsed.netloc.endswith(good.netloc[1:]):
+            return True  # Django's wildcard: "https://*.example.com" covers its subdomains
+    return False
 
 
 class OriginGuard:
-    """Refuses (403) a handshake whose `Origin` is present and not one of ALLOWED_HOSTS."""
+    """Refuses (403) a handshake whose `Origin` is present and not allowed (origin_allowed)."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send):
         origin = origin_of(scope)
-        if origin is not None and not origin_allowed(origin):
+        if origin is not None and not origin_allowed(origin, scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 

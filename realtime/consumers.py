@@ -93,6 +93,8 @@ async def _sweeper_loop() -> None:
             await asyncio.sleep(float(conf("HEARTBEAT_SECONDS", 25)))
             try:
                 await sweep_presence()
+            except DEPENDENCY_ERRORS as exc:  # Redis away: the next sweep catches up
+                logger.warning("presence sweep failed: %s", exc)
             except Exception:
                 logger.exception("presence sweep failed")
     finally:

@@ -17,6 +17,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
+from redis.exceptions import RedisError
 
 from .models import Event, Stream
 
@@ -144,8 +145,17 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
             ),
             return_exceptions=True,
         )
-    for (user_id, envelope), result in zip(envelopes, results):
-        if isinstance(result, BaseException):  # the log holds the event; a client gets it on resume
-            logger.error(
-                "channel layer send failed for user %s (event %s)", user_id, envelope.get("id"), exc_info=result
-            )
+    failed = [(user_id, envelope.get("id"), result) for (user_id, envelope), result in zip(envelopes, results)
+              if isinstance(result, BaseException)]
+    if not failed:
+        return
+    # The log holds the events: a socket catches up when the layer is back (the consumer's
+    # layer.recovered replay) or on resume. A layer outage is one line per publish, not a
+    # traceback per recipient; anything else is a bug and keeps its traceback.
+    outage = [f for f in failed if isinstance(f[2], (RedisError, OSError, TimeoutError))]
+    if outage:
+        logger.warning("channel layer send failed for %d recipient(s) (users %s, events %s): %s",
+                       len(outage), [u for u, _, _ in outage][:10], [e for _, e, _ in outage][:10], outage[0][2])
+    for user_id, event_id, exc in failed:
+        if (user_id, event_id, exc) not in outage:
+            logger.error("channel layer send failed for user %s (event %s)", user_id, event_id, exc_info=exc)

@@ -212,12 +212,40 @@ def service_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str,
     return env
 
 
+def embedded_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of `make run` on embedded defaults (SQLite file in `tmp`, in-memory layer,
+    eager Celery), for a server process of the test's own. Run `migrate_embedded` before."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME",
+                        "CELERY_TASK_ALWAYS_EAGER"}}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SQLITE_PATH": str(tmp / "db.sqlite3"),
+        "COLLECTIVE_VAR_DIR": str(tmp / "var"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    })
+    return env
+
+
+def migrate_embedded(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
 def start_uvicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     """`config.asgi:application` under uvicorn, as `make run` serves it."""
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--lifespan", "off",
+         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--no-proxy-headers", "--lifespan", "off",
          "--no-access-log"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )
+
+
+def start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The same application under daphne (`make run SERVER=daphne`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )
 
@@ -237,11 +265,14 @@ def wait_http_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float
 
 
 @contextmanager
-def uvicorn_servers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
-    """`count` uvicorn processes on free ports, ready; yields the ports."""
+def uvicorn_servers(count: int, env: dict[str, str], tmp: Path, servers: tuple[str, ...] = ()) -> Iterator[list[int]]:
+    """`count` server processes on free ports, ready; yields the ports. `servers` names the server
+    of each (`uvicorn`, the default, or `daphne`). Logs: `tmp/uvicorn-<port>.log`."""
     ports = [free_port() for _ in range(count)]
     logs = [tmp / f"uvicorn-{p}.log" for p in ports]
-    procs = [start_uvicorn(p, env, log) for p, log in zip(ports, logs)]
+    kinds = list(servers) + ["uvicorn"] * (count - len(servers))
+    start = {"uvicorn": start_uvicorn, "daphne": start_daphne}
+    procs = [start[kind](p, env, log) for kind, p, log in zip(kinds, ports, logs)]
     try:
         for port, proc, log in zip(ports, procs, logs):
             wait_http_ready(port, proc, log)

@@ -20,6 +20,14 @@ RESERVED_USERNAMES = frozenset(
     {"admin", "administrator", "api", "me", "root", "staff", "support", "system", "collective", "help",
      "settings", "login", "logout", "register", "null", "undefined", "anonymous", "moderator"}
 )
+
+
+def reserved_username(value: str) -> bool:
+    """Reserved in every case and with any punctuation: `_admin_`, `Ad.min` and `ADMIN` all read as
+    `admin` to a person, so they are refused like it."""
+    return re.sub(r"[_.\-]", "", value).casefold() in RESERVED_USERNAMES
+
+
 MAX_PASSWORD = 256
 MAX_BIO = 5000
 
@@ -81,7 +89,7 @@ class RegisterSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 "3-30 characters: letters, digits, '_', '.', '-'; starting and ending with a letter, digit or '_'."
             )
-        if value.lower() in RESERVED_USERNAMES:
+        if reserved_username(value):
             raise serializers.ValidationError("This username is reserved.")
         return value
 

@@ -19,6 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from collective.api.filters import (
     AskFilterSet,
@@ -72,10 +73,20 @@ class _ListView(ListModelMixin, GenericAPIView):
     ordering = ["-created_at"]
 
 
+class _CreateThrottled:
+    """Creating offers and asks is limited per account (THROTTLE_CREATE, default 30/hour, offers
+    and asks together); reading is not."""
+
+    throttle_scope = "create"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+
 # --- offers ------------------------------------------------------------------------------------
 
 
-class OfferListCreateView(_ListView):
+class OfferListCreateView(_CreateThrottled, _ListView):
     serializer_class = OfferSerializer
     filterset_class = OfferFilterSet
     ordering_fields = OFFER_ORDERING
@@ -153,7 +164,7 @@ class OfferViewView(GenericAPIView):
 # --- asks --------------------------------------------------------------------------------------
 
 
-class AskListCreateView(_ListView):
+class AskListCreateView(_CreateThrottled, _ListView):
     serializer_class = AskSerializer
     filterset_class = AskFilterSet
     ordering_fields = ASK_ORDERING

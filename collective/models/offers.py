@@ -5,6 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core import limits
+from core.limits import JSONSizeValidator
+
 from .slugs import unique_slug
 from .taxonomy import CATEGORY_CHOICES, CATEGORY_TYPES, TAG_CHOICES, TAG_TYPES
 
@@ -91,15 +94,15 @@ class Offer(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
     slug = models.SlugField(max_length=220, blank=True)
     title = models.CharField(max_length=200)
-    description = models.TextField()
+    description = models.TextField(max_length=limits.OFFER_DESCRIPTION_MAX)
     offer_type = models.CharField(max_length=20, choices=OfferType.choices)
     featured_image_url = models.URLField(blank=True, default="")
     banner_url = models.URLField(blank=True, default="")
     external_url = models.URLField(blank=True, default="")
     # Content
-    body = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="", max_length=limits.OFFER_BODY_MAX)
     body_html = models.TextField(blank=True, default="", editable=False)
-    content = models.JSONField(default=dict, blank=True)
+    content = models.JSONField(default=dict, blank=True, validators=[JSONSizeValidator(limits.OFFER_CONTENT_MAX_BYTES)])
     # Source tracking
     source_type = models.CharField(
         max_length=20,
@@ -108,7 +111,9 @@ class Offer(models.Model):
         choices=[("github", "GitHub"), ("gitlab", "GitLab"), ("figma", "Figma"), ("url", "URL"), ("manual", "Manual")],
     )
     source_url = models.URLField(blank=True, default="")
-    source_metadata = models.JSONField(default=dict, blank=True)
+    source_metadata = models.JSONField(
+        default=dict, blank=True, validators=[JSONSizeValidator(limits.OFFER_SOURCE_METADATA_MAX_BYTES)]
+    )
     # Categorisation
     category = models.ForeignKey(
         "collective.Taxonomy",
@@ -204,7 +209,7 @@ class Ask(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="asks")
     slug = models.SlugField(max_length=220, blank=True)
     title = models.CharField(max_length=200)
-    description = models.TextField()
+    description = models.TextField(max_length=limits.ASK_DESCRIPTION_MAX)
     ask_type = models.CharField(max_length=20, choices=AskType.choices)
     featured_image_url = models.URLField(blank=True, default="")
     category = models.ForeignKey(

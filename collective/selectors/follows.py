@@ -6,12 +6,13 @@ from django.db.models import QuerySet
 
 from collective.models import Follow, User
 from collective.selectors.blocks import hide_blockers_of
+from collective.selectors.users import users_named
 
 
 def user_get_by_username(*, username: str, viewer=None) -> User | None:
     """An active user by username; None also when that user blocked `viewer` (to the blocked user
     the blocker does not exist)."""
-    return hide_blockers_of(User.objects.filter(username=username, is_active=True), viewer, field="pk").first()
+    return hide_blockers_of(users_named(username).filter(is_active=True), viewer, field="pk").first()
 
 
 def followers_of(*, user: User) -> QuerySet[Follow]:

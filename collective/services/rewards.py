@@ -27,6 +27,7 @@ from collective.models import (
 )
 from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors.blocks import is_blocked
+from collective.selectors.users import users_named
 from collective.services.credits import credits_apply
 from collective.services.points import lock_users, points_award, toast_batch, validate_points_amount
 from config.exceptions import Conflict, DomainError, Forbidden, NotFound
@@ -54,7 +55,7 @@ def _recipient(actor: User, to: Any, field: str) -> User:
     if to is None or to == "":
         raise DomainError("Say who it is for.", code="required", field=field)
     if isinstance(to, str) and not to.isdigit():
-        user = User.objects.filter(username=to, is_active=True).first()
+        user = users_named(to).filter(is_active=True).first()
     else:
         user = User.objects.filter(pk=_as_id(to, field), is_active=True).first()
     if user is None or is_blocked(blocker_id=user.pk, blocked_id=actor.pk):

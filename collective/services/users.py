@@ -7,8 +7,10 @@ the entry point (uniqueness, agents never logging in with a password, agent owne
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
@@ -18,7 +20,9 @@ from rest_framework.authtoken.models import Token
 
 from collective.models import AgentProfile, User
 from collective.models.users import UserRole
-from config.exceptions import DomainError
+from collective.selectors.users import users_named
+from config.exceptions import DomainError, RateLimited
+from config.ratelimit import Limit
 
 # Fields of User a member may change through PATCH /me/ (the `settings` object is flattened in).
 PROFILE_FIELDS = ("tagline", "bio", "avatar_url", "email")
@@ -39,7 +43,7 @@ def email_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
 
 def username_taken(username: str) -> bool:
     # Case-insensitive, so "Alice" cannot impersonate "alice".
-    return User.objects.filter(username__iexact=username).exists()
+    return users_named(username).exists()
 
 
 def token_for(user: User) -> str:
@@ -86,10 +90,30 @@ def credentials_check(*, request: HttpRequest | None, username: str, password: s
     Agents have no usable password (link_agent creates them so); an agent that was given one by
     hand is still refused, with the same error so the answer does not reveal which accounts are agents.
     """
+    account = login_account_key(username)
+    wait = login_account_limit().retry_after(account)
+    if wait:
+        raise RateLimited(
+            f"Too many failed logins for this account; try again in {wait} s.", retry_after=wait,
+            code="too_many_attempts",
+        )
     user = authenticate(request=request, username=username, password=password)
     if user is None or user.role == UserRole.AGENT:
+        login_account_limit().hit(account)
         raise DomainError("Unable to log in with the provided credentials.", code="invalid_credentials")
     return user
+
+
+def login_account_key(username: str) -> str:
+    """One counter per account however the name is spelled (usernames are unique regardless of
+    case). Hashed: the cache key holds no user input."""
+    return hashlib.sha256(str(username).strip().casefold().encode()).hexdigest()[:32]
+
+
+def login_account_limit() -> Limit:
+    """Failed logins per account, from any address (THROTTLE_LOGIN_ACCOUNT, default 20/hour):
+    the per-address limit alone lets a botnet try one password per address."""
+    return Limit("login-account", settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login_account"])
 
 
 def user_token_login(*, request: HttpRequest | None, username: str, password: str) -> str:
@@ -168,7 +192,7 @@ def agent_link(
     """
     if agent_username.lower() == owner_username.lower():
         raise DomainError("An agent cannot own itself: agent and owner are the same user.", code="agent_is_owner")
-    owner = User.objects.filter(username__iexact=owner_username).first()
+    owner = users_named(owner_username).first()
     if owner is None:
         raise DomainError(f"Owner '{owner_username}' does not exist.", code="owner_not_found")
     if owner.role == UserRole.AGENT:
@@ -176,7 +200,7 @@ def agent_link(
             f"Owner '{owner.username}' is an agent; an agent must be owned by a human user.", code="owner_is_agent"
         )
 
-    agent = User.objects.select_for_update().filter(username__iexact=agent_username).first()
+    agent = users_named(agent_username, User.objects.select_for_update()).first()
     created_user = False
     if agent is None:
         if not create_agent:

@@ -7,12 +7,14 @@ from typing import Any
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.exceptions import DomainError
 from config.pagination import PageNumberPagination
 
 from .. import conf, selectors, services
@@ -64,6 +66,20 @@ class MessageCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        """DRF's decoding, then the position checked: it is a message id. DRF passes any string
+        on to the query (`?cursor=cD1hYmM=`, `p=abc`, raised ValueError: a 500). A cursor the
+        server did not make is the client's error: 400 `invalid_cursor`, for every malformation."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor") from None
+        if cursor is not None and cursor.position is not None:
+            position = cursor.position
+            if not (position.isascii() and position.isdigit() and 0 < int(position) < 2**63):
+                raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor")
+        return cursor
 
 
 def _thread_or_404(request: Request, thread_id: int) -> Thread:

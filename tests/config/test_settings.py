@@ -106,7 +106,7 @@ def test_test_database_name_applies_to_postgres_only(tmp_path):
 
 def test_redis_url_switches_layer_cache_and_celery(tmp_path):
     values = probe(tmp_path, REDIS_URL="redis://cache.internal:6379/2")
-    assert values["CHANNEL_BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert values["CHANNEL_BACKEND"] == "realtime.layer.RedisLayer"  # channels_redis, pop under the socket timeout
     assert values["CACHE_BACKEND"].endswith("RedisCache")
     assert values["BROKER"] == "redis://cache.internal:6379/2"
     assert values["EAGER"] is False

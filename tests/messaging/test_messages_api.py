@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -220,6 +221,21 @@ def test_cursor_pagination_newest_first_and_stable_while_messages_arrive(alice, 
     assert page3["next"] is None
     # And the top of the list shows the newcomers.
     assert [m["body"] for m in alice_client.get(url(thread), {"page_size": 2}).data["results"]] == ["late3", "late2"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD1hYmM=",  # base64 of p=abc: the forged cursor that answered 500
+        base64.b64encode(b"p=-5").decode(), base64.b64encode(b"p=99999999999999999999999").decode(),
+        base64.b64encode(b"p=\xd9\xa3").decode(),  # a non-ASCII digit
+        base64.b64encode(b"o=abc").decode(), "not base64!", base64.b64encode(b"r=x").decode(),
+    ],
+)
+def test_a_forged_cursor_is_a_400_naming_it(thread, alice_client, cursor):
+    r = alice_client.get(url(thread), {"cursor": cursor})
+    assert r.status_code == 400, r.content
+    assert r.data["code"] == "invalid_cursor" and "cursor" in r.data["fields"]
 
 
 def test_message_list_query_count_is_constant(alice, bob, thread, alice_client, django_assert_max_num_queries):

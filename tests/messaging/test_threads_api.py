@@ -201,4 +201,5 @@ def test_out_of_range_ids_are_404_or_400_never_500(alice, bob, thread, alice_cli
     assert r.status_code in (400, 404) and "user" in r.data["fields"]
     r = alice_client.post(f"{URL}{thread.pk}/messages/", {"body": "x", "attachments": [{"type": "offer", "id": huge}]})
     assert r.status_code == 400 and "attachments" in r.data["fields"]
-    assert alice_client.get(f"{URL}{thread.pk}/messages/", {"cursor": "garbage"}).status_code == 404
+    r = alice_client.get(f"{URL}{thread.pk}/messages/", {"cursor": "garbage"})
+    assert r.status_code == 400 and r.data["code"] == "invalid_cursor"  # the client's error, not a missing page

@@ -90,12 +90,52 @@ async def test_session_cookie_with_allowed_origin():
     user = await database_sync_to_async(UserFactory)()
     cookie = await database_sync_to_async(_session_cookie)(user)
     comm = WebsocketCommunicator(
-        application, "/ws/", headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost:8000")]
+        application, "/ws/",
+        headers=[(b"cookie", cookie.encode()), (b"host", b"localhost:8000"), (b"origin", b"http://localhost:8000")],
     )
     assert (await comm.connect())[0]
     hello = await comm.receive_json_from()
     assert hello["data"]["user"]["id"] == user.pk
     await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://localhost:6666",  # same host, another port: any local page could ride the cookie
+        b"https://localhost:8000",  # another scheme
+        b"http://localhost",  # the default port is another origin too
+        b"http://evil.example:8000",
+        b"null",
+    ],
+)
+async def test_session_cookie_origin_must_match_scheme_host_and_port(origin):
+    user = await database_sync_to_async(UserFactory)()
+    cookie = await database_sync_to_async(_session_cookie)(user)
+    comm = WebsocketCommunicator(
+        application, "/ws/", headers=[(b"cookie", cookie.encode()), (b"host", b"localhost:8000"), (b"origin", origin)]
+    )
+    connected, _ = await comm.connect()
+    assert connected is False
+
+
+async def test_a_trusted_origin_elsewhere_is_allowed_exactly(settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com:8443"]
+    user = await database_sync_to_async(UserFactory)()
+    cookie = await database_sync_to_async(_session_cookie)(user)
+
+    async def attempt(origin: bytes) -> bool:
+        comm = WebsocketCommunicator(
+            application, "/ws/", headers=[(b"cookie", cookie.encode()), (b"host", b"api.example.com"), (b"origin", origin)]
+        )
+        connected, _ = await comm.connect()
+        if connected:
+            await comm.disconnect()
+        return connected
+
+    assert await attempt(b"https://app.example.com:8443") is True
+    assert await attempt(b"https://app.example.com") is False
+    assert await attempt(b"http://app.example.com:8443") is False
 
 
 async def test_session_cookie_without_origin_is_4401():

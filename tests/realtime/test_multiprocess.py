@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,38 +17,23 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
 from tests.factories import UserFactory
+from tests.procs import database_url_of, free_port, service_env, start_uvicorn, wait_http_ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 TTL = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_server(port: int, log: Path) -> subprocess.Popen:
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
+    env = service_env(
         # The servers use the test database this test runs in, and the same Redis index.
-        "DATABASE_URL": "postgres://{}{}@{}:{}/{}".format(
-            quote(db["USER"] or ""), ":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "",
-            db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]),
-        "REDIS_URL": settings.REDIS_URL,
-        "REALTIME_HEARTBEAT_SECONDS": "1",
-        "REALTIME_PRESENCE_TTL": str(TTL),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("TEST_DATABASE_NAME", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--ws-max-size", "65536", "--lifespan", "off", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        database_url=database_url_of(settings.DATABASES["default"]),
+        redis_url=settings.REDIS_URL,
+        REALTIME_HEARTBEAT_SECONDS="1",
+        REALTIME_PRESENCE_TTL=str(TTL),
+        LOG_LEVEL="WARNING",
     )
+    return start_uvicorn(port, env, log)
 
 
 def _http(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
@@ -60,20 +41,6 @@ def _http(method: str, url: str, token: str, body: dict | None = None) -> tuple[
                                  headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=5) as res:
         return res.status, json.loads(res.read() or b"{}")
-
-
-def _wait_ready(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server on {port} exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as res:
-                if res.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"server on {port} not ready: {log.read_text()[-2000:]}")
 
 
 async def _frame(ws, type_: str, timeout: float = 5) -> tuple[dict, float]:
@@ -99,12 +66,12 @@ async def test_two_servers_share_events_and_presence(tmp_path):
         return x, y, Token.objects.create(user=x).key, Token.objects.create(user=y).key
 
     x, y, tx, ty = await database_sync_to_async(make_users)()
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = [_start_server(p, log) for p, log in zip(ports, logs)]
     try:
         for port, proc, log in zip(ports, procs, logs):
-            await asyncio.to_thread(_wait_ready, port, proc, log)
+            await asyncio.to_thread(wait_http_ready, port, proc, log)
         a, b = ports
         ws_y, hello = await _socket(b, ty)  # Y is on server B
         assert hello["data"]["user"]["id"] == y.pk
