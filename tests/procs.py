@@ -148,8 +148,13 @@ class TcpProxy:
         with self._lock:
             conns, self._conns = self._conns, set()
         for conn in conns:
+            # shutdown first: a plain close() of a socket another thread is blocked reading does not
+            # end the TCP connection on Linux until that read returns, so sessions outlived the proxy.
             try:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
                 conn.close()
             except OSError:
                 pass

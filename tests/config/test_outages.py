@@ -144,23 +144,6 @@ def _call(method: str, url: str, *, token: str | None = None, json: dict | None 
     return response, time.monotonic() - started
 
 
-class Proxy(TcpProxy):
-    """TcpProxy, whose `close()` also shuts each connection down first. A plain `close()` of a socket
-    another thread is blocked reading does not end the TCP connection on Linux until that read
-    returns, so PostgreSQL sessions through the proxy outlived it (and the test database could not
-    be dropped)."""
-
-    def close(self) -> None:
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        super().close()
-
-
 def _proxied_database_url(proxy: TcpProxy) -> str:
     return database_url_of({**connection.settings_dict, "HOST": "127.0.0.1", "PORT": proxy.port})
 
@@ -204,7 +187,7 @@ SERVER_ENV = {"PGAPPNAME": SERVER_APP, "THROTTLE_LOGIN": "1000/min", "THROTTLE_R
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_path, settings):
-    proxy = Proxy(int(connection.settings_dict["PORT"] or 5432)).open()
+    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).open()
     env = service_env(database_url=_proxied_database_url(proxy), redis_url=settings.REDIS_URL,
                       CACHE_KEY_PREFIX=f"outage-{uuid.uuid4().hex[:8]}", **SERVER_ENV)
     try:
@@ -269,7 +252,7 @@ def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_pa
     _wait_until_servers_left_the_database()
 
 
-class HangingProxy(Proxy):
+class HangingTcpProxy(TcpProxy):
     """A TcpProxy that can also "hang": it keeps accepting and keeps every connection open, but
     passes no byte either way until `unhang()` (a PostgreSQL that stopped answering)."""
 
@@ -306,7 +289,7 @@ class HangingProxy(Proxy):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_healthz_is_fast_when_postgresql_hangs(tmp_path, settings):
-    proxy = HangingProxy(int(connection.settings_dict["PORT"] or 5432)).open()
+    proxy = HangingTcpProxy(int(connection.settings_dict["PORT"] or 5432)).open()
     env = service_env(database_url=_proxied_database_url(proxy), redis_url=settings.REDIS_URL, **SERVER_ENV)
     try:
         with uvicorn_servers(1, env, tmp_path) as (port,):
