@@ -28,6 +28,7 @@ from typing import Any
 
 from celery import signals
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import OutboxTask
@@ -108,8 +109,6 @@ def publish(row: OutboxTask, *, using: str | None = None) -> bool:
                        type(exc).__name__, exc)
         return False
     now = timezone.now()
-    from django.db.models import F
-
     OutboxTask.objects.using(using).filter(pk=row.pk).update(enqueued_at=now, attempts=F("attempts") + 1)
     row.enqueued_at = now
     row.attempts += 1
