@@ -246,7 +246,10 @@ def is_online(user_id: int) -> bool:
         if _sync_client is None:
             import redis
 
-            _sync_client = redis.Redis.from_url(settings.REDIS_URL, **client_options(asyncio=False))
+            # A read timeout of 1 s, not the default 5: callers (notification_create) ask inside
+            # a database transaction, which a Redis that stopped answering must not hold for long.
+            _sync_client = redis.Redis.from_url(settings.REDIS_URL, **{**client_options(asyncio=False),
+                                                                        "socket_timeout": 1.0})
         return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
     with _local._lock:
         return any(e > now for e in _local._sockets.get(user_id, {}).values())

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from config.exceptions import DomainError, NotFound
 from core.outbox import enqueue_on_commit
@@ -38,8 +39,11 @@ def _online(user_id: int) -> bool:
     that caused the notification. Counted as offline; the task checks again before sending."""
     try:
         return is_online(user_id)
+    except (RedisError, OSError) as exc:  # an outage: one line, not a traceback per notification
+        logger.warning("presence unavailable (%s); treating user %s as offline", exc, user_id)
+        return False
     except Exception:
-        logger.exception("presence unavailable; treating user %s as offline", user_id)
+        logger.exception("presence check failed; treating user %s as offline", user_id)
         return False
 
 
