@@ -40,6 +40,9 @@ class PointsAction(models.TextChoices):
     GIFT_RECEIVED = "gift_received", "Gift received"
     GIFT_SENT = "gift_sent", "Gift sent"
     POINTS_CONVERSION = "points_conversion", "Converted to credits"
+    # Reversals: the points of an offer deleted soon after it earned them, taken back.
+    ADD_OFFER_REVERSED = "add_offer_reversed", "Offer deleted soon after: add-offer points taken back"
+    FIRST_OFFER_REVERSED = "first_offer_reversed", "Offer deleted soon after: first-offer bonus taken back"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,25 @@ POINTS_RULES: dict[str, ActionRule] = {
     A.POINTS_CONVERSION: ActionRule(
         None, C.TRANSFER, "You converted {amount} points to credits", "collective.credittransaction"
     ),
+    # Signed (negative) amounts, given by the reversing service. Category BUILDING, not TRANSFER:
+    # they take back *earned* points, so lifetime points go down with them (a create/delete loop
+    # cannot grow lifetime points, unlocks or the all-time leaderboard).
+    A.ADD_OFFER_REVERSED: ActionRule(
+        None, C.BUILDING, "Offer deleted within {days} days: points for adding it taken back", "collective.offer"
+    ),
+    A.FIRST_OFFER_REVERSED: ActionRule(
+        None, C.BUILDING, "Your first offer was deleted within {days} days: its bonus taken back", None
+    ),
 }
+
+# Reversal action of each reversible award.
+REVERSALS: dict[str, str] = {A.ADD_OFFER: A.ADD_OFFER_REVERSED, A.FIRST_OFFER: A.FIRST_OFFER_REVERSED}
+
+# Points an account earns by itself, with nobody else involved: one account can farm them alone
+# (register, onboard, post offers), so they are spendable but not giftable (docs/economy.md).
+SELF_EARNED_ACTIONS: frozenset[str] = frozenset(
+    {A.COMPLETE_ONBOARDING, A.ADD_OFFER, A.FIRST_OFFER, A.ADD_OFFER_REVERSED, A.FIRST_OFFER_REVERSED}
+)
 
 GIVING_ACTIONS: tuple[str, ...] = tuple(a for a, r in POINTS_RULES.items() if r.category == C.GIVING)
 # Actions whose points count towards lifetime (earned) points: all but transfers.
@@ -132,6 +153,9 @@ class PointsAccount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="points_account"
     )
     lifetime_points = models.PositiveIntegerField(default=0)
+    # The highest lifetime_points ever reached. Reversals lower lifetime points; unlocks fire
+    # only above this peak, so an undo/redo loop near a threshold cannot repeat an unlock.
+    lifetime_peak = models.PositiveIntegerField(default=0)
     streak_days = models.PositiveIntegerField(default=0)
     longest_streak_days = models.PositiveIntegerField(default=0)
     streak_last_day = models.DateField(null=True, blank=True)

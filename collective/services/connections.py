@@ -248,9 +248,12 @@ def connection_create(
             raise _duplicate() from None
         raise
 
-    if offer_obj is not None:
+    # The counters count people: only an initiator's first connection about the offer/ask adds
+    # one, so a cancel/reconnect loop adds nothing (docs/connections.md).
+    first_time = not _earlier_connection_exists(connection, offer=offer_obj, ask=ask_obj)
+    if offer_obj is not None and first_time:
         Offer.objects.filter(pk=offer_obj.pk).update(connection_count=F("connection_count") + 1)
-    if ask_obj is not None:
+    if ask_obj is not None and first_time:
         Ask.objects.filter(pk=ask_obj.pk).update(response_count=F("response_count") + 1)
         # Before message_send: user rows are locked before event streams (docs/economy.md).
         _award_ask_response(connection, ask_obj, initiator=initiator, owner=target)
@@ -267,13 +270,25 @@ def connection_create(
     return connection
 
 
+def _earlier_connection_exists(connection: Connection, *, offer: Offer | None, ask: Ask | None) -> bool:
+    """Whether the initiator of the just-inserted `connection` had connected about the same offer
+    or ask before (in any status).
+
+    Race-safe without a lock on the offer/ask row: an initiator cannot have two active
+    connections about one object (the partial unique index), so a parallel first connection of
+    the same initiator waits on that index for ours and then fails with the 409 — it never
+    reaches this check. Any earlier connection of theirs is final, hence committed, and seen."""
+    if offer is None and ask is None:
+        return False
+    earlier = Connection.objects.filter(initiator_id=connection.initiator_id).exclude(pk=connection.pk)
+    earlier = earlier.filter(offer_id=offer.pk) if offer is not None else earlier.filter(ask_id=ask.pk)  # type: ignore[union-attr]
+    return earlier.exists()
+
+
 def _award_ask_response(connection: Connection, ask: Ask, *, initiator: User, owner: User) -> None:
     """§8.2: +15 to whoever responds to an ask (once per ask and responder), +5 to the ask's
-    owner (only for a responder's first connection to that ask: cancelling and responding
-    again earns nothing more)."""
-    earlier = Connection.objects.filter(ask_id=ask.pk, initiator_id=initiator.pk).exclude(pk=connection.pk)
-    if earlier.exists():
-        return
+    owner. The caller calls it only for a responder's first connection to that ask: cancelling
+    and responding again earns nothing more."""
     with toast_batch():
         lock_users([initiator.pk, owner.pk])
         points_award(user=initiator, action=PointsAction.RESPOND_TO_ASK, obj=ask, other=owner)

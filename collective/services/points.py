@@ -19,11 +19,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Sum
 from django.utils import timezone
 
 from collective.models import PointsAccount, PointsTransaction, User
-from collective.models.points import EARNING_ACTIONS, GIVING_ACTIONS, POINTS_RULES, PointsAction
+from collective.models.points import (
+    EARNING_ACTIONS,
+    GIVING_ACTIONS,
+    POINTS_RULES,
+    REVERSALS,
+    SELF_EARNED_ACTIONS,
+    PointsAction,
+)
 from collective.models.users import AvatarFrame
 from config.exceptions import Conflict, DomainError
 from realtime.publish import publish
@@ -236,10 +243,15 @@ def points_award(
 def _after_earning(user: User, *, action: str, value: int, total: int, today: dt.date) -> None:
     account, _ = PointsAccount.objects.get_or_create(user_id=user.pk)
     before = account.lifetime_points
-    account.lifetime_points = before + value
-    fields = ["lifetime_points", "updated_at"]
+    # A reversal (negative) takes back at most what was earned; never below zero.
+    account.lifetime_points = max(0, before + value)
+    # Unlocks fire only above the highest lifetime ever reached: after a reversal, earning the
+    # same points again does not announce the same unlock twice.
+    peak_before = max(account.lifetime_peak, before)
+    account.lifetime_peak = max(peak_before, account.lifetime_points)
+    fields = ["lifetime_points", "lifetime_peak", "updated_at"]
     streak: int | None = None
-    if action in GIVING_ACTIONS and account.streak_last_day != today:
+    if value > 0 and action in GIVING_ACTIONS and account.streak_last_day != today:
         yesterday = today - dt.timedelta(days=1)
         account.streak_days = account.streak_days + 1 if account.streak_last_day == yesterday else 1
         account.streak_last_day = today
@@ -251,7 +263,7 @@ def _after_earning(user: User, *, action: str, value: int, total: int, today: dt
     if streak is not None:
         _toast(user.pk, amount=0, action=STREAK, reason=f"{streak} days of giving! 🔥", total_points=total)
     for unlock in UNLOCKS:
-        if before < unlock.threshold <= account.lifetime_points:
+        if peak_before < unlock.threshold <= account.lifetime_points:
             _on_unlock(user, unlock, total_points=total)
 
 
@@ -291,3 +303,71 @@ def validate_points_amount(value: Any, *, field: str = "points") -> int:
     if value > 2_147_483_647:
         raise DomainError(f"{field} is too large.", code="invalid_amount", field=field)
     return value
+
+
+# --- reversals -----------------------------------------------------------------------------------
+
+
+def reversal_window() -> dt.timedelta:
+    """How long after an award deleting its object takes the award back
+    (`settings.POINTS_REVERSAL_WINDOW_DAYS`, 7 by default)."""
+    return dt.timedelta(days=getattr(settings, "POINTS_REVERSAL_WINDOW_DAYS", 7))
+
+
+def points_reverse(*, user: User | int, action: str, obj: Model | None = None) -> PointsTransaction | None:
+    """Take back the award (user, action, obj) if it was made within `reversal_window()`: append
+    its reversal row (negative, its own action, keyed like the award, so idempotent by the
+    ledger's unique key) through `points_award`, which moves `total_points` and lifetime points.
+
+    No toast: the user deleted the object themselves, and `points.awarded` announces gains.
+    Points already spent (converted, gifted) are not clawed into a negative balance: the reversal
+    takes what is left, at most the award. Returns None when there is nothing to take back.
+    The caller's transaction; locks the user row."""
+    reversal = REVERSALS[action]
+    user_id = int(getattr(user, "pk", user))
+    locked = lock_users([user_id]).get(user_id)
+    if locked is None:
+        return None
+    award = PointsTransaction.objects.filter(
+        user_id=user_id, action=action, object_id=_object_id(action, obj)
+    ).first()
+    if award is None or award.amount <= 0 or award.created_at < timezone.now() - reversal_window():
+        return None
+    amount = min(award.amount, locked.total_points)
+    if amount <= 0:
+        return None
+    return points_award(
+        user=user, action=reversal, obj=obj, amount=-amount, context={"days": reversal_window().days}
+    )
+
+
+def offer_points_reverse(*, offer: Model) -> None:
+    """An offer was just deleted (archived). Points it earned within the reversal window are taken
+    back: its `add_offer` award, and the once-per-user `first_offer` bonus when no other offer of
+    the owner that was ever published is left standing (the bonus is for having an offer out
+    there). The bonus is keyed once per user, so once taken back it is not earned again: a
+    create/delete/create loop nets nothing (docs/economy.md)."""
+    from collective.models import Offer
+
+    user_id = offer.user_id  # type: ignore[attr-defined]
+    lock_users([user_id])
+    points_reverse(user=user_id, action=PointsAction.ADD_OFFER, obj=offer)
+    others = Offer.objects.filter(user_id=user_id, is_archived=False, published_at__isnull=False).exclude(pk=offer.pk)
+    if not others.exists():
+        points_reverse(user=user_id, action=PointsAction.FIRST_OFFER)
+
+
+def giftable_points(user_id: int) -> int:
+    """How many of the user's points they may gift: what they hold, but not more than they got
+    through other people (helping, being helped, rated, followed, welcomed, gifted) minus what
+    they gifted on. Self-earned points (onboarding, their own offers) stay spendable by
+    themselves but are not giftable, so throwaway accounts cannot farm points into another.
+    Conversions are not counted against the pool (the balance already caps it). One query."""
+    pool = (
+        PointsTransaction.objects.filter(user_id=user_id)
+        .exclude(action__in=SELF_EARNED_ACTIONS | {PointsAction.POINTS_CONVERSION})
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    balance = User.objects.values_list("total_points", flat=True).get(pk=user_id)
+    return max(0, min(balance, pool))

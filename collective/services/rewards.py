@@ -29,7 +29,13 @@ from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors.blocks import is_blocked
 from collective.selectors.users import users_named
 from collective.services.credits import credits_apply
-from collective.services.points import lock_users, points_award, toast_batch, validate_points_amount
+from collective.services.points import (
+    giftable_points,
+    lock_users,
+    points_award,
+    toast_batch,
+    validate_points_amount,
+)
 from config.exceptions import Conflict, DomainError, Forbidden, NotFound
 
 ID_MAX = 2**63 - 1
@@ -113,6 +119,14 @@ def gift_send(
             if locked[sender.pk].total_points < amount:
                 raise Conflict(
                     f"You have {locked[sender.pk].total_points} points to give.", code="insufficient_points"
+                )
+            # Under the sender's row lock, so parallel gifts cannot both spend the same pool.
+            giftable = giftable_points(sender.pk)
+            if giftable < amount:
+                raise Conflict(
+                    f"You can gift {giftable} of your points: only points you got through other people "
+                    "can be gifted; points for onboarding and your own offers are yours to spend.",
+                    code="points_not_giftable",
                 )
             gift = PointGift.objects.create(
                 sender=sender, recipient=recipient, amount=amount, message=text, connection=conn

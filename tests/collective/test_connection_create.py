@@ -197,7 +197,8 @@ def test_duplicate_active_connection_is_409_until_final():
     assert Offer.objects.get(pk=offer.pk).connection_count == 1
     Connection.objects.filter(pk=first.data["id"]).update(status="cancelled")
     assert client.post(URL, {"offer": offer.pk, "initial_message": "again"}).status_code == 201
-    assert Offer.objects.get(pk=offer.pk).connection_count == 2
+    # The counter counts people: the same initiator again adds nothing (docs/connections.md).
+    assert Offer.objects.get(pk=offer.pk).connection_count == 1
 
 
 def test_duplicate_direct_is_409():

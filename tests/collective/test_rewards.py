@@ -32,9 +32,19 @@ def _reference_data() -> None:
     economy_reference_load()
 
 
+def peer_points(user: User, points: int) -> None:
+    """Seed `user`'s balance as points received from another person (a ledger row plus the
+    matching total): only such points may be gifted on (docs/economy.md)."""
+    PointsTransaction.objects.create(
+        user=user, action="gift_received", amount=points, related_user=UserFactory(), balance_after=points
+    )
+    User.objects.filter(pk=user.pk).update(total_points=points)
+
+
 def rich(points: int = 0, credits: int = 0, **kw) -> User:
     user = UserFactory(**kw)
-    User.objects.filter(pk=user.pk).update(total_points=points)
+    if points:
+        peer_points(user, points)
     if credits:
         credits_bonus(user=user, amount=credits, description="seed")
     user.refresh_from_db()
