@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     # An SMS still "sending" this long after its claim (the worker died mid-call) is marked
     # "unknown" by the beat sweep: never sent again (at most once), but visible as such.
     "SMS_SENDING_TIMEOUT_SECONDS": 600,
+    # A repeat (same actor, kind and subject) after the earlier notification was read is a new
+    # notification, but texts nobody again within this window if one was sent or queued.
+    "REPEAT_SMS_WINDOW_SECONDS": 24 * 3600,
     "VERIFICATION_CODE_TTL_SECONDS": 600,
     "VERIFICATION_MAX_ATTEMPTS": 5,
     "VERIFICATION_RESEND_SECONDS": 60,

@@ -49,6 +49,12 @@ class Notification(models.Model):
     data = models.JSONField(default=dict, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Repeats of one kind from one actor about one subject ("offer:12", "ask:5", "direct",
+    # "follow"; empty: never consolidated) update one unread notification instead of adding
+    # rows: `repeat_count` says how often it happened, `updated_at` when it last did.
+    subject = models.CharField(max_length=64, blank=True, default="")
+    repeat_count = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     sms_state = models.CharField(max_length=16, choices=SmsState.choices, default=SmsState.NONE)
     sms_reason = models.CharField(max_length=32, blank=True, default="")
@@ -73,6 +79,13 @@ class Notification(models.Model):
                 fields=["recipient", "thread"],
                 condition=Q(kind="new_message", read_at__isnull=True),
                 name="unique_unread_message_notification_per_thread",
+            ),
+            # One unread notification per (recipient, actor, kind, subject): a connect/cancel loop
+            # leaves one item in the feed, also when two requests race.
+            models.UniqueConstraint(
+                fields=["recipient", "actor", "kind", "subject"],
+                condition=Q(read_at__isnull=True) & ~Q(subject=""),
+                name="unique_unread_repeat_notification",
             ),
         ]
 

@@ -18,6 +18,16 @@ class NotificationEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class NotificationUpdatedEventSerializer(serializers.ModelSerializer):
+    """`notification.updated`'s `data.notification`: the created event's fields, plus
+    `repeat_count` and `updated_at` (a repeat folded into it; docs/notifications.md)."""
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "repeat_count", "updated_at"]
+        read_only_fields = fields
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     actor = UserSummarySerializer(read_only=True, allow_null=True)
     connection = serializers.IntegerField(source="connection_id", read_only=True, allow_null=True)
@@ -27,7 +37,7 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "title", "body", "url", "actor", "connection", "thread", "data",
-                  "created_at", "read_at", "is_read"]
+                  "created_at", "updated_at", "repeat_count", "read_at", "is_read"]
         read_only_fields = fields
 
     def get_is_read(self, obj: Notification) -> bool:

@@ -7,6 +7,7 @@ no open socket, queues the SMS fallback task on commit (see `delivery.py` for th
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -26,12 +27,21 @@ from .texts import Texts
 logger = logging.getLogger(__name__)
 
 NOTIFICATION_CREATED = "notification.created"
+# A repeat consolidated into an existing notification (docs/notifications.md "Repeats").
+NOTIFICATION_UPDATED = "notification.updated"
 
 
 def notification_event(notification: Notification) -> dict[str, Any]:
     from .serializers import NotificationEventSerializer
 
     return {"notification": dict(NotificationEventSerializer(notification).data)}
+
+
+def notification_updated_event(notification: Notification) -> dict[str, Any]:
+    """`notification.updated`: the created event's fields plus how often and when it last happened."""
+    from .serializers import NotificationUpdatedEventSerializer
+
+    return {"notification": dict(NotificationUpdatedEventSerializer(notification).data)}
 
 
 def _online(user_id: int) -> bool:
@@ -65,12 +75,19 @@ def notification_create(
     connection: Any = None,
     thread: Any = None,
     data: dict[str, Any] | None = None,
+    subject: str = "",
 ) -> Notification | None:
     """Make a notification for `recipient`, publish it live, and consider the SMS fallback.
 
     Returns None (and does nothing) when the recipient is the actor or inactive, and, for a new
     message, when an unread notification for that thread already exists: one per thread while
-    messages pile up, decided by a partial unique constraint also under parallel sends."""
+    messages pile up, decided by a partial unique constraint also under parallel sends.
+
+    With a `subject`, a repeat — same recipient, actor, kind and subject while the earlier one is
+    unread — updates that notification (texts, targets, `repeat_count` + 1, `updated_at`),
+    publishes `notification.updated` and queues no SMS. A new one after the earlier was read
+    queues no SMS either if one for the same key was sent or queued within
+    `REPEAT_SMS_WINDOW_SECONDS` (a loop of undo/redo texts someone once a day at most)."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     recipient_id = getattr(recipient, "pk", recipient)
@@ -94,7 +111,20 @@ def notification_create(
         "sms_state": SmsState.SKIPPED if online else SmsState.PENDING,
         "sms_reason": "online" if online else "",
     }
-    if kind == NotificationKind.NEW_MESSAGE:
+    if subject:
+        fields["subject"] = subject
+        repeat = _repeat_of(fields)
+        if repeat is not None:
+            return _consolidate(repeat, fields)
+        if not online and _recent_sms_for(fields):
+            fields.update(sms_state=SmsState.SKIPPED, sms_reason="repeat")
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(**fields)
+        except IntegrityError:  # a parallel repeat made it first: join it
+            repeat = _repeat_of(fields)
+            return _consolidate(repeat, fields) if repeat is not None else None
+    elif kind == NotificationKind.NEW_MESSAGE:
         if Notification.objects.filter(
             recipient_id=recipient_id, thread_id=fields["thread_id"], kind=kind, read_at__isnull=True
         ).exists():
@@ -107,8 +137,45 @@ def notification_create(
     else:
         notification = Notification.objects.create(**fields)
     publish([recipient_id], NOTIFICATION_CREATED, notification_event(notification))
-    if not online:
+    if not online and notification.sms_state == SmsState.PENDING:
         _queue_sms_check(notification.pk)
+    return notification
+
+
+def _repeat_key(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: fields[k] for k in ("recipient_id", "actor_id", "kind", "subject")}
+
+
+def _repeat_of(fields: dict[str, Any]) -> Notification | None:
+    """The unread notification a repeat joins, locked (parallel repeats update it one by one)."""
+    return (
+        Notification.objects.select_for_update()
+        .filter(**_repeat_key(fields), read_at__isnull=True)
+        .first()
+    )
+
+
+def _recent_sms_for(fields: dict[str, Any]) -> bool:
+    since = timezone.now() - dt.timedelta(seconds=conf.get("REPEAT_SMS_WINDOW_SECONDS"))
+    return Notification.objects.filter(
+        **_repeat_key(fields),
+        updated_at__gte=since,
+        sms_state__in=[SmsState.PENDING, SmsState.HELD, SmsState.SENT],
+    ).exists()
+
+
+def _consolidate(notification: Notification, fields: dict[str, Any]) -> Notification:
+    """Fold a repeat into `notification` (locked by the caller): the newest words and targets (the
+    link goes to the latest connection), one more in the count. Its SMS state is left alone: the
+    SMS already queued, if any, sends the newest text; no second one is queued."""
+    for name in ("title", "body", "url", "sms_text", "data", "connection_id", "thread_id"):
+        setattr(notification, name, fields[name])
+    notification.repeat_count += 1
+    notification.updated_at = timezone.now()
+    notification.save(
+        update_fields=["title", "body", "url", "sms_text", "data", "connection_id", "thread_id", "repeat_count", "updated_at"]
+    )
+    publish([notification.recipient_id], NOTIFICATION_UPDATED, notification_updated_event(notification))
     return notification
 
 

@@ -47,7 +47,17 @@ def on_connection_created(*, connection: Any) -> Notification | None:
         connection=connection,
         thread=connection.dm_thread_id,
         data={"connection": connection.pk},
+        # A cancel/reconnect loop about the same offer or ask is one request to its owner.
+        subject=_connection_subject(connection),
     )
+
+
+def _connection_subject(connection: Any) -> str:
+    if connection.ask_id:
+        return f"ask:{connection.ask_id}"
+    if connection.offer_id:
+        return f"offer:{connection.offer_id}"
+    return "direct"
 
 
 def _helper_id(connection: Any) -> int:
@@ -118,6 +128,7 @@ def on_follow_created(*, follower: Any, following_id: int) -> Notification | Non
         kind=K.NEW_FOLLOWER,
         texts=texts.new_follower(actor=follower.username),
         data={"follower": follower.pk},
+        subject="follow",  # follow/unfollow/follow: one "new follower" while it is unread
     )
 
 
