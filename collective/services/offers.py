@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, PricingType, Taxonomy, Tool
 from collective.models.taxonomy import CATEGORY_TYPES, TAG_TYPES
-from collective.services.points import points_award, toast_batch
+from collective.services.points import offer_points_reverse, points_award, toast_batch
 from config.exceptions import Conflict, DomainError, Forbidden
 
 MAX_TAGS = 20
@@ -314,13 +314,17 @@ def offer_update(*, offer: Offer, actor, data: dict[str, Any]) -> Offer:
 
 @transaction.atomic
 def offer_archive(*, offer: Offer, actor) -> Offer:
-    """Soft delete. Idempotent: archiving an archived offer changes nothing."""
+    """Soft delete. Idempotent: archiving an archived offer changes nothing.
+
+    Points the offer earned within the reversal window are taken back (docs/economy.md), once:
+    only the request whose UPDATE archived it gets there, and an archived offer stays archived."""
     _require_owner(offer, actor)
     updated = Offer.objects.filter(pk=offer.pk, is_archived=False).update(
         is_archived=True, status=OfferStatus.ARCHIVED, updated_at=timezone.now()
     )
     if updated:
         offer.refresh_from_db(fields=["is_archived", "status", "updated_at"])
+        offer_points_reverse(offer=offer)
     return offer
 
 
