@@ -14,8 +14,6 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-import markdown
-import nh3
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
@@ -24,6 +22,7 @@ from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, 
 from collective.models.taxonomy import CATEGORY_TYPES, TAG_TYPES
 from collective.services.points import offer_points_reverse, points_award, toast_batch
 from config.exceptions import Conflict, DomainError, Forbidden
+from core.rendering import render_markdown
 
 MAX_TAGS = 20
 MAX_TOOLS = 20
@@ -78,16 +77,6 @@ ASK_TRANSITIONS: dict[str, tuple[str, ...]] = {
     AskStatus.CLOSED: (AskStatus.OPEN,),
     AskStatus.FULFILLED: (),
 }
-
-_MD_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML that is safe to embed: nh3 drops scripts, event handlers and unsafe URLs."""
-    if not text:
-        return ""
-    return nh3.clean(markdown.markdown(text, extensions=_MD_EXTENSIONS))
-
 
 # --- validation shared by offers and asks ---------------------------------------------------
 

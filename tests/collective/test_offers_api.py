@@ -314,6 +314,34 @@ def test_body_rendered_and_sanitized(user):
     assert "onclick" not in lowered and "onerror" not in lowered and "javascript:" not in lowered
 
 
+def test_body_html_has_no_remote_images_and_links_are_nofollow(user):
+    body = (
+        "![pixel](http://evil.example/track.png) <img src=\"http://evil.example/t2.png\">\n\n"
+        "[docs](https://example.com/docs) [home](//evil.example) [rel](/offers/)"
+    )
+    html = create(client_for(user), body=body).data["body_html"]
+    assert "<img" not in html and "t2.png" not in html
+    # the image is a link to it, labelled with its alt text: nothing loads on its own
+    assert '<a href="http://evil.example/track.png" rel="nofollow noopener noreferrer">pixel</a>' in html
+    assert '<a href="https://example.com/docs" rel="nofollow noopener noreferrer">docs</a>' in html
+    assert '<a href="/offers/" rel="nofollow noopener noreferrer">rel</a>' in html
+    # protocol-relative: the text stays, the href goes
+    assert '<a rel="nofollow noopener noreferrer">home</a>' in html and 'href="//' not in html
+    assert html.count("<a ") == html.count('rel="nofollow noopener noreferrer"') == 4
+
+
+def test_body_of_brackets_at_the_body_limit_renders_fast(user):
+    import time
+
+    from core.limits import OFFER_BODY_MAX
+
+    start = time.perf_counter()
+    res = create(client_for(user), body="[" * OFFER_BODY_MAX)
+    assert res.status_code == 201
+    assert res.data["body_html"] == "<p>" + "[" * OFFER_BODY_MAX + "</p>"
+    assert time.perf_counter() - start < 2  # was minutes with Python-Markdown (issue 11)
+
+
 def test_body_html_rerendered_on_update_and_not_writable(user):
     client = client_for(user)
     offer = create(client, body="first").data

@@ -80,6 +80,22 @@ def test_safe_markdown_survives(thread, alice_client):
     assert "<strong>bold</strong>" in html and 'href="https://example.com"' in html and "<li>one</li>" in html
 
 
+@pytest.mark.parametrize("href", ["//evil.example/login", "<//evil.example>", "&#47;&#47;evil.example", "https:evil.example"])
+def test_links_to_another_host_that_look_relative_lose_their_href(thread, alice_client, href):
+    r = alice_client.post(url(thread), {"body": f"[sign in]({href}) or [here](/threads/)"})
+    html = r.data["body_html"]
+    assert "evil.example" not in html
+    assert '<a rel="nofollow noopener noreferrer">sign in</a>' in html
+    assert '<a href="/threads/" rel="nofollow noopener noreferrer">here</a>' in html
+
+
+def test_images_are_links_not_images(thread, alice_client):
+    r = alice_client.post(url(thread), {"body": "![cat](https://img.example/cat.png)"})
+    assert r.data["body_html"] == (
+        '<p><a href="https://img.example/cat.png" rel="nofollow noopener noreferrer">cat</a></p>'
+    )
+
+
 def test_client_id_is_idempotent(alice, bob, thread, alice_client):
     r1 = alice_client.post(url(thread), {"body": "once", "client_id": "c-1"})
     r2 = alice_client.post(url(thread), {"body": "once", "client_id": "c-1"})

@@ -1,12 +1,10 @@
-"""`render_body` reuses one markdown converter per thread: its output must be that of a fresh
-converter for every body, whatever was rendered before on the same thread."""
+"""`render_body` is called from many request threads at once and keeps no state between calls: the
+output for a body is the same whatever was rendered before, on this thread or on others at the
+same time (a link reference defined in one message must not resolve in the next one)."""
 
 from __future__ import annotations
 
 import threading
-
-import markdown
-import nh3
 
 from messaging import rendering
 
@@ -20,37 +18,36 @@ BODIES = [
     "plain",
     "```\nunclosed fence",
     "line\n\n---\n\n# title",
+    ">" * 200,  # the too-deep fallback between ordinary bodies
+    "![img](https://example.com/i.png) after",
 ]
 
 
-def _fresh(body: str) -> str:
-    html = markdown.markdown(body, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
-    return nh3.clean(
-        html,
-        tags=rendering._ALLOWED_TAGS,
-        attributes=rendering._ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-
-
-def test_reused_converter_renders_like_a_fresh_one():
+def test_output_does_not_depend_on_what_was_rendered_before():
+    first = {body: rendering.render_body(body) for body in BODIES}
     for _ in range(2):
-        for body in BODIES + BODIES[::-1]:
-            assert rendering.render_body(body) == _fresh(body), body
+        for body in BODIES[::-1] + BODIES:
+            assert rendering.render_body(body) == first[body], body
     assert rendering.render_body("") == ""
+    assert 'href="https://example.com/one"' in first[BODIES[0]]
+    assert "<a" not in first[BODIES[1]]  # the reference of the previous body does not leak in
 
 
-def test_each_thread_has_its_own_converter():
-    seen = []
+def test_threads_rendering_at_once_get_the_same_output():
+    expected = {body: rendering.render_body(body) for body in BODIES}
+    mismatches: list[str] = []
+    start = threading.Barrier(4)
 
-    def work():
-        rendering.render_body("x")
-        seen.append(rendering._local.md)
+    def work(offset: int) -> None:
+        start.wait()
+        for i in range(200):
+            body = BODIES[(i + offset) % len(BODIES)]
+            if rendering.render_body(body) != expected[body]:
+                mismatches.append(body)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert seen[0] is not seen[1]
+    assert mismatches == []
