@@ -137,3 +137,36 @@ def test_parallel_create_of_the_same_connection_yields_one():
     assert Connection.objects.count() == 1
     assert Offer.objects.get(pk=offer.pk).connection_count == 1
     assert Event.objects.filter(type="connection.created").count() == 2
+
+
+def test_parallel_reconnects_count_each_person_once():
+    # Five people who connected before (and cancelled) reconnect while five newcomers connect,
+    # all at once: the counter grows by the newcomers only, one each (it counts people).
+    offer = OfferFactory()
+    returning = [UserFactory() for _ in range(5)]
+    for user in returning:
+        c = connection_create(initiator=user, offer=offer, initial_message="x")
+        Connection.objects.filter(pk=c.pk).update(status="cancelled")
+    newcomers = [UserFactory() for _ in range(5)]
+    assert Offer.objects.get(pk=offer.pk).connection_count == 5
+    payload = {"offer": offer.pk, "initial_message": "hello"}
+    clients = [client_for(u) for u in returning + newcomers]
+    results = _parallel([lambda cl=cl: cl.post("/api/v1/connections/", payload) for cl in clients])
+    assert [r.status_code for r in results] == [201] * 10, [getattr(r, "data", r) for r in results]
+    assert Offer.objects.get(pk=offer.pk).connection_count == 10
+
+
+def test_parallel_reconnects_of_one_person_count_and_notify_once():
+    offer = OfferFactory()
+    initiator = UserFactory()
+    c = connection_create(initiator=initiator, offer=offer, initial_message="x")
+    Connection.objects.filter(pk=c.pk).update(status="cancelled")
+    client = client_for(initiator)
+    payload = {"offer": offer.pk, "initial_message": "again"}
+    results = _parallel([lambda: client.post("/api/v1/connections/", payload) for _ in range(5)])
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409, 409]
+    assert Offer.objects.get(pk=offer.pk).connection_count == 1
+    from messaging.models import Notification
+
+    notes = list(Notification.objects.filter(recipient=offer.user).values_list("kind", "repeat_count", "read_at"))
+    assert notes == [("connection_request", 2, None)]

@@ -88,3 +88,24 @@ def test_parallel_credit_gifts_both_ways_do_not_deadlock():
     results = _parallel(calls)
     assert [r.status_code for r in results] == [201] * 10
     assert User.objects.get(pk=a.pk).credit_balance + User.objects.get(pk=b.pk).credit_balance == 100
+
+
+def test_parallel_gifts_cannot_spend_more_than_the_giftable_points():
+    # 55 self-earned points (onboarding, an offer) and 50 from another person: of four parallel
+    # gifts of 20, two pass (40 <= 50); the third would dip into self-earned points.
+    giver, friends = UserFactory(), [UserFactory() for _ in range(4)]
+    rows = [("complete_onboarding", 25, 0), ("first_offer", 20, 0), ("add_offer", 10, 1), ("gift_received", 50, 0)]
+    balance = 0
+    for action, amount, object_id in rows:
+        balance += amount
+        PointsTransaction.objects.create(
+            user=giver, action=action, amount=amount, object_id=object_id, balance_after=balance
+        )
+    User.objects.filter(pk=giver.pk).update(total_points=balance)
+    client = client_for(giver)
+    results = _parallel([lambda f=f: client.post("/api/v1/gifts/", {"to": f.pk, "points": 20}) for f in friends])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 201, 409, 409], [getattr(r, "data", r) for r in results]
+    assert {r.data["code"] for r in results if r.status_code == 409} == {"points_not_giftable"}
+    assert User.objects.get(pk=giver.pk).total_points == 105 - 40
+    assert sum(User.objects.get(pk=f.pk).total_points for f in friends) == 40
