@@ -11,7 +11,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 STAMP  := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 
-.PHONY: run test install migrate reference-data worker beat bench check-compose
+.PHONY: run test install migrate reference-data worker beat bench bench-render check-compose
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+## make bench-render: time rendering user text, worst and typical inputs (docs/benchmarks.md); ~10 s
+bench-render: install
+	$(BIN)/python -m bench.render $(BENCH_ARGS)
 
 check-compose:
 	$(BIN)/python -c "import yaml,sys; d=yaml.safe_load(open('docker-compose.yml')); print(sorted(d['services']))"
