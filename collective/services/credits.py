@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 
 from collective.models import CreditCost, CreditTransaction, CreditTransactionType, PointsAction, User
 from collective.models.credits import DEBIT_TYPES
@@ -20,6 +20,13 @@ T = CreditTransactionType
 POINTS_PER_BLOCK = 100
 CREDITS_PER_BLOCK = 10
 CLIENT_ID_MAX = 64
+
+# Credits that may be gifted on: those paid for and those got from other people, less those
+# gifted on (docs/economy.md, "What can be gifted"). Not conversions of points (a way to spend
+# one's own points), not platform bonuses. Usage is not counted against the pool and refunds
+# are not added to it: the balance caps the pool, so spending draws on the credits that cannot
+# be gifted first, and a refund gives back whatever the usage took.
+GIFTABLE_CREDIT_TYPES: frozenset[str] = frozenset({T.PURCHASE, T.GIFT_RECEIVED, T.GIFT_SENT})
 
 
 @transaction.atomic
@@ -99,6 +106,22 @@ def credits_convert_points(*, user: User, points: Any) -> CreditTransaction:
     )
     points_award(user=user, action=PointsAction.POINTS_CONVERSION, obj=row, amount=-points, context={})
     return row
+
+
+def giftable_credits(user_id: int) -> int:
+    """How many of the user's credits they may gift: what they hold, but not more than they
+    bought or got from other people minus what they gifted on. Credits converted from points
+    (even giftable ones: gift the points instead) and bonuses stay spendable by the user but
+    are not giftable, so throwaway accounts cannot farm points into another account through
+    credits. Call it under the user's row lock (`lock_users`), as `gift_send` does."""
+    pool = (
+        CreditTransaction.objects.filter(user_id=user_id, transaction_type__in=GIFTABLE_CREDIT_TYPES).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+    balance = User.objects.values_list("credit_balance", flat=True).get(pk=user_id)
+    return max(0, min(balance, pool))
 
 
 def _client_id(value: Any) -> str:

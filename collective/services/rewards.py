@@ -28,7 +28,7 @@ from collective.models import (
 from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors.blocks import is_blocked
 from collective.selectors.users import users_named
-from collective.services.credits import credits_apply
+from collective.services.credits import credits_apply, giftable_credits
 from collective.services.points import (
     giftable_points,
     lock_users,
@@ -106,7 +106,8 @@ def gift_send(
     *, sender: User, to: Any, points: Any = None, credits: Any = None, message: Any = "", connection: Any = None
 ) -> PointGift | CreditGift:
     """Gift points or credits (exactly one of them) to another user: not to yourself, not more
-    than you have, a positive amount; optionally with a message and a connection of the two."""
+    than you have nor more than may be gifted (`giftable_points`, `giftable_credits`), a
+    positive amount; optionally with a message and a connection of the two."""
     if (points is None) == (credits is None):
         raise DomainError("Gift either points or credits.", code="points_or_credits", field="points")
     recipient = _recipient(sender, to, "to")
@@ -146,6 +147,14 @@ def gift_send(
         if locked[sender.pk].credit_balance < amount:
             raise Conflict(
                 f"You have {locked[sender.pk].credit_balance} credits to give.", code="insufficient_credits"
+            )
+        # Under the sender's row lock, as for points: parallel gifts cannot spend the pool twice.
+        giftable = giftable_credits(sender.pk)
+        if giftable < amount:
+            raise Conflict(
+                f"You can gift {giftable} of your credits: only credits you bought or got from other people "
+                "can be gifted; credits converted from points and bonuses are yours to spend.",
+                code="credits_not_giftable",
             )
         gift = CreditGift.objects.create(sender=sender, recipient=recipient, amount=amount, message=text, connection=conn)
         meta = {"credit_gift": gift.pk}

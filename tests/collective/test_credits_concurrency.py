@@ -10,7 +10,7 @@ import pytest
 from django.db import connection as db_connection
 
 from collective.models import CreditTransaction, PointsTransaction, User
-from collective.services.credits import credits_bonus, economy_reference_load
+from collective.services.credits import credits_apply, credits_bonus, credits_convert_points, economy_reference_load
 from tests.conftest import client_for
 from tests.factories import UserFactory
 
@@ -78,8 +78,9 @@ def test_parallel_gifts_and_conversions_cannot_overdraw_points():
 
 def test_parallel_credit_gifts_both_ways_do_not_deadlock():
     a, b = UserFactory(), UserFactory()
-    credits_bonus(user=a, amount=50, description="seed")
-    credits_bonus(user=b, amount=50, description="seed")
+    # Bought credits: giftable (a bonus is not; docs/economy.md, "What can be gifted").
+    credits_apply(user=a, amount=50, transaction_type="purchase", stripe_payment_intent_id="pi_a")
+    credits_apply(user=b, amount=50, transaction_type="purchase", stripe_payment_intent_id="pi_b")
     ca, cb = client_for(a), client_for(b)
     calls = []
     for _ in range(5):
@@ -109,3 +110,46 @@ def test_parallel_gifts_cannot_spend_more_than_the_giftable_points():
     assert {r.data["code"] for r in results if r.status_code == 409} == {"points_not_giftable"}
     assert User.objects.get(pk=giver.pk).total_points == 105 - 40
     assert sum(User.objects.get(pk=f.pk).total_points for f in friends) == 40
+
+
+def test_parallel_gifts_cannot_spend_more_than_the_giftable_credits():
+    # 30 credits converted from self-earned points, a 10-credit bonus and 25 from another
+    # person: of six parallel gifts of 10 (held: 65), two pass (20 <= 25); a third would dip
+    # into credits that are not giftable.
+    giver, friends = UserFactory(), [UserFactory() for _ in range(6)]
+    PointsTransaction.objects.create(user=giver, action="complete_onboarding", amount=300, balance_after=300)
+    User.objects.filter(pk=giver.pk).update(total_points=300)
+    credits_convert_points(user=giver, points=300)
+    credits_bonus(user=giver, amount=10, description="promo")
+    credits_apply(user=giver, amount=25, transaction_type="gift_received", related_user=UserFactory())
+    client = client_for(giver)
+    results = _parallel([lambda f=f: client.post("/api/v1/gifts/", {"to": f.pk, "credits": 10}) for f in friends])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 201] + [409] * 4, [getattr(r, "data", r) for r in results]
+    assert {r.data["code"] for r in results if r.status_code == 409} == {"credits_not_giftable"}
+    giver.refresh_from_db()
+    assert (giver.credit_balance, giver.credits_gifted_total) == (65 - 20, 20)
+    assert sum(User.objects.get(pk=f.pk).credit_balance for f in friends) == 20
+    sent = CreditTransaction.objects.filter(user=giver, transaction_type="gift_sent").order_by("pk")
+    assert list(sent.values_list("amount", "balance_after")) == [(-10, 55), (-10, 45)]
+
+
+def test_parallel_gifts_onward_of_credits_being_received_cannot_spend_them_twice():
+    # A middle account holds 10 credits it may not gift; two senders gift it 10 each while it
+    # gifts 10 onward four times in parallel: it can never send more than it has received.
+    middle, target = UserFactory(), UserFactory()
+    credits_bonus(user=middle, amount=10, description="promo")
+    senders = [UserFactory(), UserFactory()]
+    for i, s in enumerate(senders):
+        credits_apply(user=s, amount=10, transaction_type="purchase", stripe_payment_intent_id=f"pi_{i}")
+    mc = client_for(middle)
+    calls = [lambda c=client_for(s): c.post("/api/v1/gifts/", {"to": middle.pk, "credits": 10}) for s in senders]
+    calls += [lambda: mc.post("/api/v1/gifts/", {"to": target.pk, "credits": 10}) for _ in range(4)]
+    results = _parallel(calls)
+    assert [r.status_code for r in results[:2]] == [201, 201], [getattr(r, "data", r) for r in results]
+    onward = [r for r in results[2:] if r.status_code == 201]
+    assert {r.data["code"] for r in results[2:] if r.status_code != 201} <= {"credits_not_giftable"}
+    assert len(onward) <= 2
+    middle.refresh_from_db()
+    assert middle.credit_balance == 30 - 10 * len(onward) >= 10
+    assert User.objects.get(pk=target.pk).credit_balance == 10 * len(onward)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from collective.models import (
     Connection,
+    CreditGift,
     CreditTransaction,
     Endorsement,
     PeerBadgeAward,
@@ -18,7 +19,15 @@ from collective.models import (
     User,
 )
 from collective.services.blocks import block_create
-from collective.services.credits import credits_bonus, economy_reference_load
+from collective.services.credits import (
+    credits_apply,
+    credits_bonus,
+    credits_convert_points,
+    credits_refund,
+    credits_spend,
+    economy_reference_load,
+    giftable_credits,
+)
 from realtime.models import Event
 from tests.conftest import client_for
 from tests.factories import OfferFactory, UserFactory
@@ -41,12 +50,20 @@ def peer_points(user: User, points: int) -> None:
     User.objects.filter(pk=user.pk).update(total_points=points)
 
 
+def peer_credits(user: User, credits: int) -> None:
+    """Credit `user` with credits received from another person, through the ledger's one
+    writer: only such credits (and purchased ones) may be gifted on (docs/economy.md)."""
+    credits_apply(
+        user=user, amount=credits, transaction_type="gift_received", related_user=UserFactory(), description="seed"
+    )
+
+
 def rich(points: int = 0, credits: int = 0, **kw) -> User:
     user = UserFactory(**kw)
     if points:
         peer_points(user, points)
     if credits:
-        credits_bonus(user=user, amount=credits, description="seed")
+        peer_credits(user, credits)
     user.refresh_from_db()
     return user
 
@@ -92,6 +109,63 @@ def test_gift_credits_moves_credits_with_ledger_rows():
         ("gift_received", 20, sarah.pk)
     ]
     assert CreditTransaction.objects.get(user=sarah, transaction_type="gift_sent").amount == -20
+
+
+def test_an_allowed_credit_gift_answers_and_writes_the_ledger_as_before():
+    sarah, ben = rich(credits=30, username="sarah"), UserFactory(username="ben")
+    conn = completed_between(sarah, ben)
+    resp = client_for(sarah).post(GIFTS, {"to": "ben", "credits": 12, "message": "For the clips", "connection": conn.pk})
+    assert resp.status_code == 201, resp.data
+    gift = CreditGift.objects.get()
+    body = dict(resp.data)
+    assert set(body) == {"id", "kind", "sender", "recipient", "amount", "message", "connection", "created_at"}
+    assert (body["id"], body["kind"], body["amount"], body["message"], body["connection"]) == (
+        gift.pk, "credits", 12, "For the clips", conn.pk
+    )
+    assert (body["sender"]["username"], body["recipient"]["username"]) == ("sarah", "ben")
+    rows = CreditTransaction.objects.filter(metadata__credit_gift=gift.pk).order_by("pk")
+    assert [(r.user_id, r.transaction_type, r.amount, r.balance_after, r.related_user_id, r.description) for r in rows] == [
+        (sarah.pk, "gift_sent", -12, 18, ben.pk, "Gift to @ben"),
+        (ben.pk, "gift_received", 12, 12, sarah.pk, "Gift from @sarah"),
+    ]
+    assert User.objects.get(pk=sarah.pk).credits_gifted_total == 12
+
+
+def test_bonus_and_converted_credits_are_spendable_but_not_giftable():
+    sarah, ben = rich(points=200), UserFactory()
+    credits_bonus(user=sarah, amount=5, description="welcome promo")
+    credits_convert_points(user=sarah, points=100)  # giftable points, converted: 10 credits
+    assert User.objects.get(pk=sarah.pk).credit_balance == 15
+    resp = client_for(sarah).post(GIFTS, {"to": ben.pk, "credits": 1})
+    assert (resp.status_code, resp.data["code"]) == (409, "credits_not_giftable")
+    assert "You can gift 0 of your credits" in resp.data["detail"]
+    assert not CreditGift.objects.exists() and User.objects.get(pk=ben.pk).credit_balance == 0
+    # The points that are still giftable go as points; the recipient may convert them.
+    assert client_for(sarah).post(GIFTS, {"to": ben.pk, "points": 100}).status_code == 201
+    # And the credits are the user's to spend.
+    assert client_for(sarah).post("/api/v1/credits/spend/", {"feature": "course-builder-assist"}).status_code == 201
+
+
+def test_purchased_credits_are_giftable_spending_draws_on_the_others_first_and_a_refund_gives_back():
+    sarah, ben = UserFactory(), UserFactory()
+    credits_apply(user=sarah, amount=10, transaction_type="purchase", stripe_payment_intent_id="pi_test")
+    credits_bonus(user=sarah, amount=10, description="promo")
+    usage, _ = credits_spend(user=sarah, feature="course-builder-assist")  # 10 of 20
+    assert giftable_credits(sarah.pk) == 10  # the bonus went first
+    client = client_for(sarah)
+    resp = client.post(GIFTS, {"to": ben.pk, "credits": 11})
+    assert (resp.status_code, resp.data["code"]) == (409, "insufficient_credits")
+    spend2, _ = credits_spend(user=sarah, feature="social-clip")  # 5 left, all of them purchased ones
+    assert giftable_credits(sarah.pk) == 5
+    resp = client.post(GIFTS, {"to": ben.pk, "credits": 6})
+    assert (resp.status_code, resp.data["code"]) == (409, "insufficient_credits")
+    credits_refund(usage=spend2)  # 10 held, 10 bought
+    assert client.post(GIFTS, {"to": ben.pk, "credits": 10}).status_code == 201
+    credits_refund(usage=usage)  # back: 10 credits, none of them giftable any more
+    resp = client.post(GIFTS, {"to": ben.pk, "credits": 1})
+    assert (resp.status_code, resp.data["code"]) == (409, "credits_not_giftable")
+    assert User.objects.get(pk=sarah.pk).credit_balance == 10
+    assert User.objects.get(pk=ben.pk).credit_balance == 10
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Issue 11 item 5: nothing is paid or counted twice for undoing and redoing — connect/cancel
 loops, create/delete loops of offers, follow/unfollow loops, and points farmed by one account
-and gifted into another. Same inputs as the issue, over the REST API."""
+and gifted into another, as points or as credits converted from them. Same inputs as the issue, over the REST API."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from collective.models import Ask, Offer, PointsAccount, PointsTransaction, User
-from collective.services.credits import economy_reference_load
+from collective.models import Ask, CreditTransaction, Offer, PointsAccount, PointsTransaction, User
+from collective.services.credits import credits_apply, economy_reference_load
 from messaging.models import Notification, SmsMessage
 from realtime.models import Event
 from tests.conftest import client_for
@@ -266,3 +266,61 @@ def test_points_got_through_other_people_can_be_gifted_but_no_more():
     # Spent: nothing giftable is left.
     resp = client.post(GIFTS, {"to": target.pk, "points": 1})
     assert resp.status_code == 409 and resp.data["code"] == "points_not_giftable"
+
+
+# --- farmed points, converted to credits and gifted --------------------------------------------
+
+
+def _farm_100_points(client, user: User) -> None:
+    """A new account earns 105 points with nobody else involved, over two days (the add_offer
+    daily cap is 5): onboarding 25, first offer 20, 5 offers × 10 one day, one more the next."""
+    assert client.post("/api/v1/me/onboarding/complete/").status_code == 200
+    for i in range(5):
+        _create_offer(client, title=f"Offer {i}")
+    PointsTransaction.objects.filter(user=user).update(created_at=timezone.now() - dt.timedelta(days=1))
+    _create_offer(client, title="Offer 5")
+    assert _points(user)[0] == 25 + 20 + 6 * 10 == 105
+
+
+def test_throwaway_account_cannot_gift_credits_converted_from_its_self_earned_points():
+    target = UserFactory()
+    throwaway = UserFactory()
+    client = client_for(throwaway)
+    _farm_100_points(client, throwaway)
+    resp = client.post("/api/v1/credits/convert/", {"points": 100})
+    assert resp.status_code == 201, resp.data
+    assert User.objects.get(pk=throwaway.pk).credit_balance == 10
+
+    for amount in (10, 1):
+        resp = client.post(GIFTS, {"to": target.pk, "credits": amount})
+        assert resp.status_code == 409, resp.data
+        assert resp.data["code"] == "credits_not_giftable"
+        assert "You can gift 0 of your credits" in resp.data["detail"]
+    assert User.objects.get(pk=throwaway.pk).credit_balance == 10
+    assert User.objects.get(pk=target.pk).credit_balance == 0
+    assert not CreditTransaction.objects.filter(user=target).exists()
+    assert not CreditTransaction.objects.filter(user=throwaway, transaction_type="gift_sent").exists()
+
+
+def test_credits_received_from_another_person_can_be_gifted_on_but_no_more():
+    buyer, target = UserFactory(), UserFactory()
+    # Bought credits (the Stripe packs are not built; the ledger type is): giftable.
+    credits_apply(user=buyer, amount=50, transaction_type="purchase", stripe_payment_intent_id="pi_test")
+    user = UserFactory()
+    client = client_for(user)
+    assert client_for(buyer).post(GIFTS, {"to": user.pk, "credits": 20}).status_code == 201
+    _farm_100_points(client, user)
+    assert client.post("/api/v1/credits/convert/", {"points": 100}).status_code == 201
+    assert User.objects.get(pk=user.pk).credit_balance == 30
+
+    resp = client.post(GIFTS, {"to": target.pk, "credits": 21})
+    assert (resp.status_code, resp.data["code"]) == (409, "credits_not_giftable")
+    assert "You can gift 20 of your credits" in resp.data["detail"]
+    assert client.post(GIFTS, {"to": target.pk, "credits": 20}).status_code == 201
+    resp = client.post(GIFTS, {"to": target.pk, "credits": 1})
+    assert (resp.status_code, resp.data["code"]) == (409, "credits_not_giftable")
+    assert "You can gift 0 of your credits" in resp.data["detail"]
+    assert User.objects.get(pk=user.pk).credit_balance == 10  # the converted ones, to spend
+    assert User.objects.get(pk=target.pk).credit_balance == 20
+    # The target got them from another person: theirs to gift on.
+    assert client_for(target).post(GIFTS, {"to": buyer.pk, "credits": 20}).status_code == 201

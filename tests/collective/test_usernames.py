@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from collective.services.credits import credits_apply
 from tests.conftest import client_for
 from tests.factories import UserFactory
 
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def test_a_gift_to_a_username_in_another_case_reaches_that_user():
     sender, bob = UserFactory(username="sender"), UserFactory(username="bob_b")
-    sender.credit_balance = 30
-    sender.save(update_fields=["credit_balance"])
+    # Credits received from another person: giftable (docs/economy.md, "What can be gifted").
+    credits_apply(user=sender, amount=30, transaction_type="gift_received", related_user=UserFactory())
     resp = client_for(sender).post("/api/v1/gifts/", {"to": "BOB_B", "credits": 5})
     assert resp.status_code == 201, resp.data
     bob.refresh_from_db()
