@@ -19,15 +19,10 @@ from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
 from redis.exceptions import RedisError
 
+from .catalogue import DURABLE_TYPES, EPHEMERAL_TYPES
 from .models import Event, Stream
 
 logger = logging.getLogger(__name__)
-
-# Frames that are never stored nor replayed (`"id": null`). The protocol frames the consumer sends
-# itself are listed too, so that nobody publishes one of them as a durable event by mistake.
-EPHEMERAL_TYPES = frozenset(
-    {"typing", "presence", "presence.state", "pong", "error", "hello", "heartbeat", "resumed", "resync_required"}
-)
 
 
 def group_name(user_id: int) -> str:
@@ -46,11 +41,13 @@ def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> list[Ev
     Two statements whatever the number of recipients: one upsert that creates or bumps every
     recipient's stream head and returns the new ids, and one insert of the events.
     """
+    # Only the type is checked here (a set lookup), before anything else so that a bad type
+    # fails even with no recipients; payloads are checked by the test suite, not on this path.
+    if type not in DURABLE_TYPES:
+        _refuse(type, durable=True)
     recipients = sorted({int(u) for u in user_ids if u is not None})
     if not recipients:
         return []
-    if type in EPHEMERAL_TYPES:
-        raise ValueError(f"{type!r} is ephemeral; use publish_ephemeral")
     now = datetime.now(timezone.utc)
     # savepoint=False: joins the caller's transaction (or opens one) without SAVEPOINT/RELEASE
     # round trips; an error here propagates and rolls the caller's transaction back anyway.
@@ -96,7 +93,18 @@ def _bump_streams(user_ids: list[int]) -> dict[int, int]:
     return heads
 
 
+def _refuse(type: str, *, durable: bool) -> None:
+    if type in (EPHEMERAL_TYPES if durable else DURABLE_TYPES):
+        other = "publish_ephemeral" if durable else "publish"
+        raise ValueError(f"{type!r} is {'ephemeral' if durable else 'durable'}; use {other}")
+    raise ValueError(f"unknown event type {type!r}: add it to realtime/catalogue.py")
+
+
 def ephemeral_envelope(type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The frame of an ephemeral event. Every ephemeral frame (the publishers' and the consumer's
+    own protocol frames) is built here, so this is where an unknown type is refused."""
+    if type not in EPHEMERAL_TYPES:
+        _refuse(type, durable=False)
     return {"id": None, "type": type, "ts": utc_now_iso(), "data": data}
 
 
@@ -110,10 +118,10 @@ def publish_ephemeral(user_ids: Iterable[int], type: str, data: dict[str, Any]) 
 
 async def apublish_ephemeral(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
     """As publish_ephemeral, from async code (the consumer)."""
+    envelope = ephemeral_envelope(type, data)  # first: an unknown type fails even without a layer
     layer = get_channel_layer()
     if layer is None:
         return
-    envelope = ephemeral_envelope(type, data)
     for uid in {int(u) for u in user_ids if u is not None}:
         try:
             await layer.group_send(group_name(uid), {"type": "event.deliver", "event": envelope})

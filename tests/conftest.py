@@ -17,6 +17,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+# Every event published during a test is checked against the event catalogue.
+pytest_plugins = ["tests.event_checks"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -10,6 +10,7 @@ from django.db import OperationalError, connection, transaction
 
 from config.exceptions import exception_handler
 from realtime.publish import publish
+from tests.event_checks import PROBE, probe
 from tests.factories import UserFactory
 
 
@@ -21,9 +22,9 @@ def _deadlock_error(a_id: int, b_id: int) -> OperationalError:
     def worker(first: int, second: int) -> None:
         try:
             with transaction.atomic():
-                publish([first], "test.first", {})
+                publish([first], PROBE, probe(1))
                 barrier.wait()
-                publish([second], "test.second", {})
+                publish([second], PROBE, probe(2))
         except BaseException as exc:  # noqa: BLE001 — collected for the assertion below
             errors.append(exc)
         finally:
@@ -43,7 +44,7 @@ def _deadlock_error(a_id: int, b_id: int) -> OperationalError:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_deadlock_is_a_503_with_retry_after():
     a, b = UserFactory(), UserFactory()
-    publish([a.pk, b.pk], "test.setup", {})  # both streams exist, so the publishes below only lock
+    publish([a.pk, b.pk], PROBE, probe())  # both streams exist, so the publishes below only lock
     error = _deadlock_error(a.pk, b.pk)
     response = exception_handler(error, {})
     assert response.status_code == 503

@@ -14,6 +14,7 @@ from config.asgi import application
 from realtime.publish import publish
 from realtime.tickets import ticket_issue
 from tests.conftest import client_for
+from tests.event_checks import PROBE, probe
 from tests.factories import UserFactory
 
 from .conftest import expect_close, open_socket, receive_until, send
@@ -35,7 +36,7 @@ def test_ticket_endpoint_issues_ticket(user):
 
 async def test_hello_with_ticket_and_envelope():
     user = await database_sync_to_async(UserFactory)()
-    await database_sync_to_async(publish)([user.pk], "follow.created", {"follower": {"id": 1}})
+    await database_sync_to_async(publish)([user.pk], PROBE, probe())
     comm, hello = await open_socket(user)
     assert set(hello) == {"id", "type", "ts", "data"}
     assert hello["id"] is None and ISO.match(hello["ts"])

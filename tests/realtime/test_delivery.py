@@ -16,6 +16,7 @@ from realtime.models import Event, Stream
 from realtime.publish import group_name, publish
 from realtime.selectors import ReplayGap, replay_batches
 from realtime.tasks import events_prune
+from tests.event_checks import PROBE, probe
 from tests.factories import UserFactory
 
 from .conftest import open_socket, receive_until, send
@@ -27,16 +28,16 @@ def _log_events(user, count: int, *, start: int = 1, age: timedelta = timedelta(
     """Events as earlier publishes (whose live copies are gone) left them in the log."""
     when = datetime.now(timezone.utc) - age
     Event.objects.bulk_create(
-        [Event(user=user, seq=s, type="test.event", data={"n": s}, created_at=when) for s in range(start, start + count)]
+        [Event(user=user, seq=s, type=PROBE, data=probe(s), created_at=when) for s in range(start, start + count)]
     )
     Stream.objects.update_or_create(user=user, defaults={"last_event_id": start + count - 1})
 
 
 def test_ids_strictly_increasing_per_user():
     a, b = UserFactory(), UserFactory()
-    publish([a.pk, b.pk], "x.happened", {"n": 1})
-    publish([a.pk], "x.happened", {"n": 2})
-    publish([b.pk, a.pk, a.pk], "x.happened", {"n": 3})
+    publish([a.pk, b.pk], PROBE, probe(1))
+    publish([a.pk], PROBE, probe(2))
+    publish([b.pk, a.pk, a.pk], PROBE, probe(3))
     assert list(Event.objects.filter(user=a).order_by("id").values_list("seq", flat=True)) == [1, 2, 3]
     assert list(Event.objects.filter(user=b).order_by("id").values_list("seq", flat=True)) == [1, 2]
 
@@ -53,10 +54,10 @@ async def test_every_socket_of_each_recipient_gets_it_outsider_nothing():
     a2, _ = await open_socket(a)
     b1, _ = await open_socket(b)
     o1, _ = await open_socket(outsider)
-    await database_sync_to_async(publish)([a.pk, b.pk], "connection.created", {"connection": {"id": 7}})
+    await database_sync_to_async(publish)([a.pk, b.pk], PROBE, probe(7))
     for comm, uid in ((a1, a), (a2, a), (b1, b)):
-        frame = (await receive_until(comm, "connection.created"))[-1]
-        assert frame["id"] == 1 and frame["data"] == {"connection": {"id": 7}}
+        frame = (await receive_until(comm, PROBE))[-1]
+        assert frame["id"] == 1 and frame["data"] == probe(7)
     assert await o1.receive_nothing(timeout=0.3)
     for comm in (a1, a2, b1, o1):
         await comm.disconnect()
@@ -69,15 +70,15 @@ async def test_rollback_emits_nothing():
     def failing_write() -> None:
         with pytest.raises(RuntimeError):
             with transaction.atomic():
-                publish([user.pk], "connection.created", {"connection": {"id": 1}})
+                publish([user.pk], PROBE, probe(1))
                 raise RuntimeError("the caller's transaction fails")
 
     await database_sync_to_async(failing_write)()
     assert await comm.receive_nothing(timeout=0.3)
     assert not await database_sync_to_async(Event.objects.filter(user=user).exists)()
     # The next event still gets id 1: the rolled-back one never existed.
-    await database_sync_to_async(publish)([user.pk], "follow.created", {"follower": {"id": 2}})
-    assert (await receive_until(comm, "follow.created"))[-1]["id"] == 1
+    await database_sync_to_async(publish)([user.pk], PROBE, probe(2))
+    assert (await receive_until(comm, PROBE))[-1]["id"] == 1
     await comm.disconnect()
 
 
@@ -88,7 +89,7 @@ async def test_nothing_is_sent_before_commit():
 
     def slow_write() -> None:
         with transaction.atomic():
-            publish([user.pk], "follow.created", {"follower": {"id": 3}})
+            publish([user.pk], PROBE, probe(3))
             written.set()
             proceed.wait(5)
 
@@ -97,7 +98,7 @@ async def test_nothing_is_sent_before_commit():
     assert await comm.receive_nothing(timeout=0.3)  # written, not committed: nothing out
     proceed.set()
     await task
-    assert (await receive_until(comm, "follow.created"))[-1]["id"] == 1
+    assert (await receive_until(comm, PROBE))[-1]["id"] == 1
     await comm.disconnect()
 
 
@@ -109,7 +110,7 @@ async def test_resume_replays_in_order_once_then_resumed():
     await send(comm, {"type": "resume", "last_event_id": 2})
     frames = await receive_until(comm, "resumed")
     assert [f["id"] for f in frames[:-1]] == [3, 4, 5]
-    assert [f["data"]["n"] for f in frames[:-1]] == [3, 4, 5]
+    assert [f["data"]["amount"] for f in frames[:-1]] == [3, 4, 5]
     assert frames[-1]["id"] is None
     # Up to date: nothing to replay.
     await send(comm, {"type": "resume", "last_event_id": 5})
@@ -147,7 +148,7 @@ async def test_live_events_during_replay_neither_lost_nor_doubled(settings, own_
 
     # Published while the replay runs: some land in a later batch *and* arrive live.
     for n in range(5):
-        await database_sync_to_async(publish, thread_sensitive=not own_thread)([user.pk], "live.event", {"n": n})
+        await database_sync_to_async(publish, thread_sensitive=not own_thread)([user.pk], PROBE, probe(n))
     frames = [first] + await receive_until(comm, "resumed", timeout=10)
     ids = [f["id"] for f in frames if f["id"] is not None]
     # Whatever was not replayed comes live after `resumed`.
@@ -172,8 +173,8 @@ async def test_live_copy_of_replayed_event_is_dropped_and_gap_is_filled():
     assert await comm.receive_nothing(timeout=0.3)
     # Events 4, 5 lost by the layer, 6 arrives: the socket gets 4, 5 from the log, then 6.
     await database_sync_to_async(_log_events)(user, 2, start=4)
-    await database_sync_to_async(publish)([user.pk], "follow.created", {"follower": {"id": 1}})
-    frames = await receive_until(comm, "follow.created")
+    await database_sync_to_async(publish)([user.pk], PROBE, probe(6))
+    frames = [await comm.receive_json_from(timeout=3) for _ in range(3)]
     assert [f["id"] for f in frames] == [4, 5, 6]
     await comm.disconnect()
 
@@ -234,7 +235,7 @@ def test_parallel_publishers_get_dense_unique_ids_per_user():
     def worker(n: int) -> None:
         try:
             for i in range(10):
-                publish([a.pk, b.pk] if i % 2 else [b.pk, a.pk], "x.happened", {"w": n, "i": i})
+                publish([a.pk, b.pk] if i % 2 else [b.pk, a.pk], PROBE, probe(n * 10 + i))
         finally:
             connections.close_all()
 

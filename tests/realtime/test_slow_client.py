@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from config.asgi import application
 from realtime.publish import publish
 from realtime.tickets import ticket_issue
+from tests.event_checks import PROBE, probe
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +41,7 @@ async def test_slow_client_is_dropped_with_4408(settings):
         await asyncio.sleep(0.02)
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send"]
     for n in range(3):
-        await database_sync_to_async(publish)([user.pk], "x.happened", {"n": n})
+        await database_sync_to_async(publish)([user.pk], PROBE, probe(n))
     await asyncio.wait_for(app, timeout=3)  # the consumer stopped by itself
     closes = [m for m in sent if m["type"] == "websocket.close"]
     assert [c["code"] for c in closes] == [4408]
