@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them. The runtime set only: tests, lint and
+# profiling tools are the development set (requirements-dev.lock), not shipped.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 

@@ -80,3 +80,88 @@ def test_dockerfile():
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", ".env"} <= ignored
+
+
+# --- The two dependency sets: runtime (the image) and development (the venv) -----------------------
+
+DEV_ONLY = {"pytest", "pytest-django", "pytest-asyncio", "pytest-timeout", "factory-boy", "faker", "hypothesis",
+            "py-spy", "ruff", "mypy", "django-stubs", "djangorestframework-stubs", "pre-commit"}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(path: str) -> dict[str, str]:
+    """name → version of every `name==version` line (extras dropped, comments ignored)."""
+    found = {}
+    for line in (ROOT / path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if m := re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==(\S+)", line):
+            found[canonical(m[1])] = m[3]
+        else:
+            assert not line or line.startswith("-r "), f"{path}: not a pin: {line!r}"
+    return found
+
+
+def test_runtime_lock_pins_the_runtime_requirements_and_no_development_tool():
+    runtime, lock = pins("requirements.txt"), pins("requirements.lock")
+    for name, version in runtime.items():
+        assert lock.get(name) == version, f"{name}=={version} is not in requirements.lock"
+    assert not DEV_ONLY & set(lock), f"development tools in the runtime lock: {sorted(DEV_ONLY & set(lock))}"
+    assert not any(line.startswith("-r") for line in (ROOT / "requirements.lock").read_text().splitlines())
+
+
+def test_development_lock_is_the_runtime_lock_plus_the_development_set():
+    dev_txt = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    dev_lock_text = (ROOT / "requirements-dev.lock").read_text().splitlines()
+    assert "-r requirements.txt" in dev_txt
+    assert "-r requirements.lock" in dev_lock_text
+    runtime_lock, dev_lock = pins("requirements.lock"), pins("requirements-dev.lock")
+    assert not set(runtime_lock) & set(dev_lock), "a package pinned in both locks"
+    for name, version in pins("requirements-dev.txt").items():
+        assert (dev_lock.get(name) or runtime_lock.get(name)) == version, f"{name}=={version} is in no lock"
+    assert {"pytest", "ruff", "mypy", "django-stubs"} <= set(dev_lock)
+
+
+def test_the_image_installs_the_runtime_set_and_the_venv_the_development_set():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs == ["RUN pip install -r requirements.lock"], installs
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet -r requirements-dev.lock" in makefile
+    # The install stamp changes, and the venv is reinstalled, when either lock changes.
+    assert re.search(r"^LOCKS\s*:=\s*requirements\.lock requirements-dev\.lock\s*$", makefile, re.M)
+    assert re.search(r"^\$\(STAMP\): \$\(LOCKS\)", makefile, re.M)
+    assert "cat $(LOCKS) | cksum" in makefile
+
+
+def test_every_third_party_import_of_the_runtime_code_is_in_the_runtime_lock():
+    """What the server, worker and beat import (not tests/, not bench/) must ship in the image."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    dists = packages_distributions()
+    runtime = set(pins("requirements.lock"))
+    ours = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} | {"manage"}
+    missing = {}
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in {"tests", "bench", ".venv", "var"} or rel.parts[0].startswith("."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(rel))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in ours or top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                candidates = {canonical(d) for d in dists.get(top, [top])}
+                if not candidates & runtime:
+                    missing.setdefault(top, []).append(str(rel))
+    assert not missing, f"imported by runtime code but not in requirements.lock: {missing}"
