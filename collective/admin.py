@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 
-from .models import AgentProfile, Ask, Block, Connection, Follow, Offer, Taxonomy, Tool, User
+from .models import AgentProfile, Ask, Block, Connection, Follow, Offer, PhoneVerification, Taxonomy, Tool, User
 
 USER_COUNTERS = (
     "followers_count",
@@ -241,3 +241,15 @@ class UserReputationAdmin(_LedgerAdmin):
     search_fields = ("user__username",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+
+# Phone verification codes (moved here from messaging, issue 12): who asked when, for support;
+# only the code's HMAC is stored, and nothing is edited by hand.
+
+
+@admin.register(PhoneVerification)
+class PhoneVerificationAdmin(_LedgerAdmin):
+    list_display = ("id", "user", "phone_number", "created_at", "expires_at", "attempts", "verified_at")
+    search_fields = ("user__username", "phone_number")
+    list_select_related = ("user",)
+    exclude = ("code_hash",)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "core",
     "collective",
     "messaging",
+    "notifications",
     "realtime",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("collective.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("realtime.api.urls")),
 ]
 

@@ -111,17 +111,3 @@ class Message(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-
-# Notifications and the SMS channel live in their own module; importing them here registers them
-# with the messaging app (their migrations are the messaging app's).
-from .notifications.models import (  # noqa: E402,F401
-    Notification,
-    NotificationKind,
-    NotificationPreference,
-    PhoneVerification,
-    SmsMessage,
-    SmsOptOut,
-    SmsPurpose,
-    SmsState,
-    SmsStatus,
-)

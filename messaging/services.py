@@ -384,7 +384,7 @@ def message_send_or_replay(
 
     publish(thread.participant_ids, "message.created", message_event(message))
     if notify:
-        from .notifications.triggers import on_message_created
+        from notifications.triggers import on_message_created
 
         on_message_created(message=message, thread=thread)
     return message, True
@@ -518,7 +518,7 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
         client_id=client_id, created_at=now,
     )
     publish(context.participant_ids, "message.created", {"thread": context.thread_id, "message": data})
-    from .notifications.triggers import on_message_created
+    from notifications.triggers import on_message_created
 
     thread = Thread(
         id=context.thread_id, user_low_id=context.user_low_id, user_high_id=context.user_high_id,
@@ -607,7 +607,7 @@ def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembersh
     publish(thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id))
     last = Thread.objects.filter(pk=thread.pk).values_list("last_message_id", flat=True).first()
     if last is None or message_id >= last:
-        from .notifications.services import notifications_mark_thread_read
+        from notifications.services import notifications_mark_thread_read
 
         notifications_mark_thread_read(user_id=user.pk, thread_id=thread.pk)
     return membership

@@ -4,7 +4,7 @@ its `data` (architecture convention 4; contract §3).
 Each entry names a `TypedDict` of the event's `data`. The nested representations below mirror the
 serializers that build the payloads field for field (`collective/api/common.py`,
 `collective/api/connections.py`, `messaging/api/serializers.py`,
-`messaging/notifications/serializers.py`); the `Literal`s mirror model choices, and
+`notifications/serializers.py`); the `Literal`s mirror model choices, and
 `tests/realtime/test_catalogue.py` checks both against the code, so the catalogue cannot drift
 from what is published.
 
@@ -143,7 +143,7 @@ class MessageRepresentation(TypedDict):
 
 
 class NotificationEventItem(TypedDict):
-    """`messaging.notifications.serializers.NotificationEventSerializer` (contract §3)."""
+    """`notifications.serializers.NotificationEventSerializer` (contract §3)."""
 
     id: int
     kind: NotificationKind

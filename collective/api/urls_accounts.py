@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import accounts, tools
+from . import accounts, phone, tools
 
 router = SimpleRouter()
 router.register("tools", tools.ToolViewSet, basename="tool")
@@ -13,5 +13,7 @@ urlpatterns = [
     path("auth/session/", accounts.SessionView.as_view(), name="auth-session"),
     path("auth/csrf/", accounts.CsrfView.as_view(), name="auth-csrf"),
     path("me/", accounts.MeView.as_view(), name="me"),
+    path("me/phone/verify/start/", phone.PhoneVerifyStartView.as_view(), name="phone-verify-start"),
+    path("me/phone/verify/confirm/", phone.PhoneVerifyConfirmView.as_view(), name="phone-verify-confirm"),
     path("", include(router.urls)),
 ]

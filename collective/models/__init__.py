@@ -4,6 +4,7 @@ from .connections import Connection, ConnectionStatus, ConnectionType
 from .credits import CreditCost, CreditTransaction, CreditTransactionType
 from .follows import Follow
 from .offers import Ask, AskStatus, AskType, Currency, Offer, OfferStatus, OfferType, PricingType
+from .phone import PhoneVerification
 from .points import PointsAccount, PointsAction, PointsTransaction
 from .reputation import ReputationTier, UserReputation
 from .rewards import CreditGift, Endorsement, PeerBadgeAward, PeerBadgeType, PointGift
@@ -32,6 +33,7 @@ __all__ = [
     "OfferType",
     "PeerBadgeAward",
     "PeerBadgeType",
+    "PhoneVerification",
     "PointGift",
     "PointsAccount",
     "PointsAction",

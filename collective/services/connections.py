@@ -34,7 +34,7 @@ from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
 from collective.services.reputation import reputation_queue
 from config.exceptions import Conflict, DomainError, NotFound
-from messaging.notifications import triggers as notifications
+from notifications import triggers as notifications
 from realtime.publish import publish
 
 INITIAL_MESSAGE_MAX_LENGTH = 5000

@@ -14,7 +14,7 @@ from collective.models import Follow, PointsAction, User
 from collective.selectors.blocks import is_blocked
 from collective.services.points import points_award
 from config.exceptions import DomainError, NotFound
-from messaging.notifications import triggers as notifications
+from notifications import triggers as notifications
 from realtime.publish import publish
 
 

@@ -277,7 +277,7 @@ def _on_unlock(user: User, unlock: Unlock, *, total_points: int | None = None) -
     if total_points is None:
         total_points = User.objects.values_list("total_points", flat=True).get(pk=user.pk)
     _toast(user.pk, amount=0, action=UNLOCK, reason=f"Unlocked: {unlock.label}! 🎁", total_points=total_points)
-    from messaging.notifications.triggers import on_points_unlock  # messaging imports collective
+    from notifications.triggers import on_points_unlock  # messaging imports collective
 
     defer_publish(user.pk, lambda: on_points_unlock(user=user, unlock=unlock))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import notifications, phone, sms, views
+from . import views
 
 urlpatterns = [
     path("threads/", views.ThreadListView.as_view(), name="thread-list"),
@@ -14,22 +14,4 @@ urlpatterns = [
         views.MessageDetailView.as_view(),
         name="thread-message-detail",
     ),
-    # Notifications (docs/notifications.md)
-    path("notifications/", notifications.NotificationListView.as_view(), name="notification-list"),
-    path("notifications/unread-count/", notifications.UnreadCountView.as_view(), name="notification-unread-count"),
-    path("notifications/read-all/", notifications.NotificationReadAllView.as_view(), name="notification-read-all"),
-    path(
-        "notifications/<int:notification_id>/read/",
-        notifications.NotificationReadView.as_view(),
-        name="notification-read",
-    ),
-    path(
-        "me/notification-preferences/",
-        notifications.NotificationPreferencesView.as_view(),
-        name="notification-preferences",
-    ),
-    path("me/phone/verify/start/", phone.PhoneVerifyStartView.as_view(), name="phone-verify-start"),
-    path("me/phone/verify/confirm/", phone.PhoneVerifyConfirmView.as_view(), name="phone-verify-confirm"),
-    path("sms/status/", sms.SmsStatusCallbackView.as_view(), name="sms-status"),
-    path("sms/inbound/", sms.SmsInboundView.as_view(), name="sms-inbound"),
 ]

@@ -166,7 +166,7 @@ def test_parallel_reconnects_of_one_person_count_and_notify_once():
     results = _parallel([lambda: client.post("/api/v1/connections/", payload) for _ in range(5)])
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409, 409]
     assert Offer.objects.get(pk=offer.pk).connection_count == 1
-    from messaging.models import Notification
+    from notifications.models import Notification
 
     notes = list(Notification.objects.filter(recipient=offer.user).values_list("kind", "repeat_count", "read_at"))
     assert notes == [("connection_request", 2, None)]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from collective.models import Ask, CreditTransaction, Offer, PointsAccount, PointsTransaction, User
 from collective.services.credits import credits_apply, economy_reference_load
-from messaging.models import Notification, SmsMessage
+from notifications.models import Notification, SmsMessage
 from realtime.models import Event
 from tests.conftest import client_for
 from tests.factories import AskFactory, OfferFactory, UserFactory

@@ -14,9 +14,9 @@ from config.celery import app
 from core.models import OutboxTask
 from core.outbox import enqueue_on_commit, publish
 from core.tasks import outbox_flush
-from messaging.models import SmsMessage
-from messaging.notifications.delivery import sms_record_verification
-from messaging.tasks import sms_send
+from notifications.models import SmsMessage
+from notifications.delivery import sms_record_verification
+from notifications.tasks import sms_send
 from tests.fakes.sms import eager_celery, phone_user, sms_outbox  # noqa: F401
 from tests.procs import free_port
 

@@ -20,7 +20,7 @@ from django.db import connection
 
 from config.celery import app
 from core.models import OutboxTask
-from messaging.models import Notification, SmsMessage
+from notifications.models import Notification, SmsMessage
 from tests.conftest import client_for
 from tests.core.test_outbox import use_broker
 from tests.factories import OfferFactory, UserFactory

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
-from messaging.sms import console
+from notifications.sms import console
 from realtime import presence
 from tests.factories import UserFactory
 from tests.fakes.twilio_api import FakeTwilio
@@ -21,7 +21,7 @@ AUTH_TOKEN = "f" * 32
 @pytest.fixture
 def sms_outbox(settings) -> Iterator[list[dict[str, str]]]:
     """The in-memory SMS backend; yields its outbox."""
-    settings.SMS_BACKEND = "messaging.sms.console.LocmemBackend"
+    settings.SMS_BACKEND = "notifications.sms.console.LocmemBackend"
     console.outbox.clear()
     yield console.outbox
     console.outbox.clear()

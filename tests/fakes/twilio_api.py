@@ -1,7 +1,7 @@
 """A local fake of the part of Twilio's REST API the service uses: creating a Message.
 
 A real HTTP server on 127.0.0.1 (a thread); the real `twilio` client is pointed at it through
-`TWILIO_API_BASE_URL` (messaging.sms.twilio.BaseUrlHttpClient). It checks what Twilio checks
+`TWILIO_API_BASE_URL` (notifications.sms.twilio.BaseUrlHttpClient). It checks what Twilio checks
 (Basic auth with the account SID and token, To/Body and a sender present), records every
 request it received, and answers with Twilio's JSON shapes. `fail_next` queues error answers
 (status, Twilio error code) for the next requests, to exercise retries and permanent errors.

@@ -50,7 +50,7 @@ async def test_ephemeral_publishers_refuse_unknown_and_durable_types():
 def test_every_type_the_code_names_is_in_the_catalogue():
     from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED
     from collective.services.points import POINTS_AWARDED
-    from messaging.notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
+    from notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
 
     durable = {CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, POINTS_AWARDED, NOTIFICATION_CREATED,
                NOTIFICATION_UPDATED, "message.created", "message.updated", "message.deleted", "thread.read"}
@@ -158,7 +158,7 @@ def test_representations_have_exactly_the_serializers_fields():
     from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
     from collective.api.connections import ConnectionSerializer
     from messaging.api.serializers import AttachmentSerializer, MessageSerializer
-    from messaging.notifications.serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
+    from notifications.serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
 
     pairs = [
         (catalogue.UserSummary, _fields(UserSummarySerializer)),
@@ -177,7 +177,7 @@ def test_representations_have_exactly_the_serializers_fields():
 def test_literals_are_the_models_choices():
     from collective.models import Ask, Connection, Offer, User
     from messaging.models import AttachmentType
-    from messaging.notifications.models import NotificationKind
+    from notifications.models import NotificationKind
 
     def choices(model, field: str) -> list[str]:
         return [value for value, _ in model._meta.get_field(field).choices]

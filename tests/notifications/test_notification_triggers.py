@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from messaging.models import Notification, Thread
+from messaging.models import Thread
+from notifications.models import Notification
 from messaging.services import message_send, thread_mark_read
 from realtime.models import Event
 from tests.conftest import client_for

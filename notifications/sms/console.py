@@ -9,7 +9,7 @@ import uuid
 
 from . import SendResult
 
-logger = logging.getLogger("messaging.sms")
+logger = logging.getLogger("notifications.sms")
 
 
 class ConsoleBackend:

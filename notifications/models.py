@@ -1,5 +1,7 @@
-"""Notifications (the in-app feed), per-kind preferences, SMS records, opt-outs and phone
-verifications. Imported by `messaging/models.py`, so they live in the messaging app."""
+"""Notifications (the in-app feed), per-kind preferences, SMS records and opt-outs.
+
+They were the messaging app's until issue 12 moved them here: `db_table` keeps their tables
+(`messaging_*`), and the move was a state-only migration (notifications 0001, messaging 0006)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ class Notification(models.Model):
     sms_hold_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "messaging_notification"
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notification_recipient_newest"),
@@ -101,6 +104,7 @@ class NotificationPreference(models.Model):
     sms = models.BooleanField()
 
     class Meta:
+        db_table = "messaging_notificationpreference"
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="unique_notification_pref_per_kind")]
 
 
@@ -149,6 +153,7 @@ class SmsMessage(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "messaging_smsmessage"
         indexes = [models.Index(fields=["user", "purpose", "created_at"], name="sms_user_purpose_created")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=SmsStatus.values), name="sms_status_valid"),
@@ -164,17 +169,6 @@ class SmsOptOut(models.Model):
     phone_number = models.CharField(max_length=16, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-
-class PhoneVerification(models.Model):
-    """One verification code sent to a number. Only a hash of the code is stored."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_verifications")
-    phone_number = models.CharField(max_length=16)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    verified_at = models.DateTimeField(null=True, blank=True)
-
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"], name="phone_verification_latest")]
+        db_table = "messaging_smsoptout"
+

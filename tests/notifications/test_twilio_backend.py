@@ -8,12 +8,12 @@ import socket
 
 import pytest
 
-from messaging.models import Notification, SmsMessage
-from messaging.notifications import texts
-from messaging.notifications.services import notification_create
-from messaging.sms import SmsPermanentError, SmsTransientError, backend_path
-from messaging.sms.twilio import TwilioBackend
-from messaging.tasks import notification_sms
+from notifications.models import Notification, SmsMessage
+from notifications import texts
+from notifications.services import notification_create
+from notifications.sms import SmsPermanentError, SmsTransientError, backend_path
+from notifications.sms.twilio import TwilioBackend
+from notifications.tasks import notification_sms
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, ACCOUNT_SID, AUTH_TOKEN, _no_one_online, fake_twilio, phone_user  # noqa: F401
 
@@ -33,13 +33,13 @@ def _notify(user) -> Notification:
 
 
 def test_backend_selection(settings, fake_twilio):
-    assert backend_path() == "messaging.sms.twilio.TwilioBackend"
+    assert backend_path() == "notifications.sms.twilio.TwilioBackend"
     settings.TWILIO_FROM_NUMBER = ""
-    assert backend_path() == "messaging.sms.console.ConsoleBackend"  # no sender: not configured
+    assert backend_path() == "notifications.sms.console.ConsoleBackend"  # no sender: not configured
     settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
-    assert backend_path() == "messaging.sms.twilio.TwilioBackend"
+    assert backend_path() == "notifications.sms.twilio.TwilioBackend"
     settings.TWILIO_AUTH_TOKEN = ""
-    assert backend_path() == "messaging.sms.console.ConsoleBackend"
+    assert backend_path() == "notifications.sms.console.ConsoleBackend"
 
 
 def test_a_notification_sms_reaches_twilio_as_the_real_client_sends_it(fake_twilio):

@@ -1,4 +1,7 @@
-"""Celery tasks of the messaging app: thin interfaces over notifications/delivery.py.
+"""Celery tasks of the notifications app: thin interfaces over notifications/delivery.py.
+
+Their names are still `messaging.tasks.*` (where they were first defined): queued messages, outbox
+rows and the beat schedule name them so, and a name is what a worker looks a task up by.
 
 Queued only on commit (through the outbox, core/outbox.py), loaded by id, idempotent: a retried or duplicated task never sends a
 second SMS (the SMS record's unique key and its queued -> sending claim see to it)."""
@@ -13,10 +16,10 @@ from django.utils import timezone
 
 from core.models import OutboxTask
 from core.outbox import enqueue
-from messaging.notifications import conf
-from messaging.notifications.delivery import sms_deliver, sms_expire_stuck, sms_fallback_decide, sms_give_up
-from messaging.notifications.models import Notification, SmsState
-from messaging.sms import SmsTransientError
+from notifications import conf
+from notifications.delivery import sms_deliver, sms_expire_stuck, sms_fallback_decide, sms_give_up
+from notifications.models import Notification, SmsState
+from notifications.sms import SmsTransientError
 
 logger = logging.getLogger(__name__)
 

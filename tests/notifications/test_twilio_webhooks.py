@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
-from messaging.models import SmsMessage, SmsOptOut
-from messaging.notifications import texts
-from messaging.notifications.services import notification_create
-from messaging.tasks import notification_sms
+from notifications.models import SmsMessage, SmsOptOut
+from notifications import texts
+from notifications.services import notification_create
+from notifications.tasks import notification_sms
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, AUTH_TOKEN, _no_one_online, phone_user, sms_outbox  # noqa: F401
 

@@ -60,7 +60,7 @@ def _online(user_id: int) -> bool:
 def _queue_sms_check(notification_id: int) -> None:
     """Queue the SMS check in the caller's transaction (the outbox: a broker outage delays it,
     never loses it, and never fails or slows the request)."""
-    from messaging.tasks import notification_sms
+    from notifications.tasks import notification_sms
 
     enqueue_on_commit(notification_sms, args=[notification_id], countdown=conf.get("SMS_DELAY_SECONDS"))
 

@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 from django.db import connections
 
-from messaging.models import Notification, SmsMessage
-from messaging.notifications import texts
-from messaging.notifications.services import notification_create
-from messaging.tasks import notification_sms
+from notifications.models import Notification, SmsMessage
+from notifications import texts
+from notifications.services import notification_create
+from notifications.tasks import notification_sms
 from tests.factories import UserFactory
 from tests.fakes.sms import _no_one_online, phone_user, sms_outbox  # noqa: F401
 

@@ -57,10 +57,14 @@ def twilio_configured() -> bool:
 
 def backend_path() -> str:
     if settings.SMS_BACKEND:
+        # The backends lived in `messaging.sms` before issue 12; a deployment may still name them so.
+        legacy = "messaging.sms."
+        if settings.SMS_BACKEND.startswith(legacy):
+            return "notifications.sms." + settings.SMS_BACKEND[len(legacy):]
         return settings.SMS_BACKEND
     if twilio_configured():
-        return "messaging.sms.twilio.TwilioBackend"
-    return "messaging.sms.console.ConsoleBackend"
+        return "notifications.sms.twilio.TwilioBackend"
+    return "notifications.sms.console.ConsoleBackend"
 
 
 def get_backend() -> SmsBackend:

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging.sms import SmsPermanentError, SmsTransientError, get_backend
+from notifications.sms import SmsPermanentError, SmsTransientError, get_backend
 from realtime.presence import is_online
 
 from . import conf

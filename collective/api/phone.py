@@ -9,8 +9,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..notifications import phone
-from ..notifications.serializers import PhoneConfirmedSerializer, PhoneConfirmSerializer, PhoneStartSerializer
+from rest_framework import serializers
+
+from ..services import phone
+
+
+class PhoneStartSerializer(serializers.Serializer):
+    phone_number = serializers.CharField(read_only=True)
+    expires_in = serializers.IntegerField(read_only=True)
+    resend_in = serializers.IntegerField(read_only=True)
+
+
+class PhoneConfirmSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=12)
+
+
+class PhoneConfirmedSerializer(serializers.Serializer):
+    phone_number = serializers.CharField()
+    phone_verified = serializers.BooleanField()
+    sms_enabled = serializers.BooleanField()
 
 
 class PhoneVerifyStartView(APIView):

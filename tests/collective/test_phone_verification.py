@@ -9,7 +9,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from messaging.models import PhoneVerification, SmsMessage, SmsOptOut
+from collective.models import PhoneVerification
+from notifications.models import SmsMessage, SmsOptOut
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, _no_one_online, fake_twilio, sms_outbox  # noqa: F401

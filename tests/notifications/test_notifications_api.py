@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from messaging.notifications import texts
-from messaging.notifications.services import notification_create
-from messaging.models import Notification
+from notifications import texts
+from notifications.services import notification_create
+from notifications.models import Notification
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, _no_one_online  # noqa: F401  (fixture)

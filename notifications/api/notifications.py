@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from config.exceptions import DomainError
 from config.pagination import PageNumberPagination
 
-from ..notifications import selectors, services
-from ..notifications.serializers import (
+from .. import selectors, services
+from ..serializers import (
     NotificationSerializer,
     PreferencesSerializer,
     ReadAllSerializer,

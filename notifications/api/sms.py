@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from config.exceptions import Forbidden
 
-from ..notifications import delivery
+from .. import delivery
 
 logger = logging.getLogger(__name__)
 

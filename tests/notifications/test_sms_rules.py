@@ -9,13 +9,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from messaging.models import Notification, NotificationPreference, SmsMessage, SmsOptOut
-from messaging.notifications import texts
-from messaging.notifications.delivery import sms_deliver, sms_fallback_decide
-from messaging.notifications.quiet import quiet_until
-from messaging.notifications.services import notification_create
-from messaging.notifications.delivery import daily_count
-from messaging.tasks import notification_sms, sms_expire_stuck_task, sms_release_held
+from notifications.models import Notification, NotificationPreference, SmsMessage, SmsOptOut
+from notifications import texts
+from notifications.delivery import sms_deliver, sms_fallback_decide
+from notifications.quiet import quiet_until
+from notifications.services import notification_create
+from notifications.delivery import daily_count
+from notifications.tasks import notification_sms, sms_expire_stuck_task, sms_release_held
 from tests.factories import UserFactory
 from tests.fakes.sms import eager_celery, _no_one_online, go_offline, go_online, phone_user, sms_outbox  # noqa: F401
 

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from messaging.models import Notification, SmsMessage
+from notifications.models import Notification, SmsMessage
 from tests.conftest import client_for
 from tests.factories import OfferFactory, UserFactory
 from tests.fakes.sms import ACCOUNT_SID, AUTH_TOKEN, _no_one_online, fake_twilio, go_online, phone_user  # noqa: F401
