@@ -84,8 +84,21 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
 
 # --- The two dependency sets: runtime (the image) and development (the venv) -----------------------
 
-DEV_ONLY = {"pytest", "pytest-django", "pytest-asyncio", "pytest-timeout", "factory-boy", "faker", "hypothesis",
-            "py-spy", "ruff", "mypy", "django-stubs", "djangorestframework-stubs", "pre-commit"}
+DEV_ONLY = {
+    "pytest",
+    "pytest-django",
+    "pytest-asyncio",
+    "pytest-timeout",
+    "factory-boy",
+    "faker",
+    "hypothesis",
+    "py-spy",
+    "ruff",
+    "mypy",
+    "django-stubs",
+    "djangorestframework-stubs",
+    "pre-commit",
+}
 
 
 def canonical(name: str) -> str:
