@@ -72,16 +72,21 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served from /static/: /api/docs/ needs no CDN
     "channels",
     "core",
     "collective",
     "messaging",
     "notifications",
     "realtime",
+    "web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /static/ under uvicorn/daphne with DEBUG off (admin, browsable API, API docs, web/): WhiteNoise,
+    # adapted to ASGI (web/staticfiles.py); STATIC below.
+    "web.staticfiles.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,6 +197,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves /static/ from the apps' static directories (the finders) as well as from a
+# `collectstatic` into STATIC_ROOT, so `make run` needs no collectstatic step; files are indexed once
+# at start-up (no autorefresh unless DEBUG) and cached for WhiteNoise's default 60 s (names are not
+# hashed). Nothing is loaded from a CDN (contract §5).
+WHITENOISE_USE_FINDERS = True
+# /web/test-harness/: the page the browser tests load the realtime client into (tests/web/). Off
+# unless WEB_TEST_HARNESS is set.
+WEB_TEST_HARNESS = env_bool("WEB_TEST_HARNESS", False)
 
 # --- Redis: channel layer, cache, Celery ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -329,6 +342,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, not a CDN (contract §5).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a `status` with its own choices: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "collective.models.offers.OfferStatus",

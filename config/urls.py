@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("realtime.api.urls")),
+    path("web/", include("web.urls")),  # the test harness page, when WEB_TEST_HARNESS is on (web/views.py)
 ]
 
 # JSON error bodies for /api/ paths that fail outside a DRF view (config/exceptions.py).

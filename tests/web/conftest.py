@@ -1,0 +1,266 @@
+"""Browser tests of the realtime client (web/static/collective/realtime.js) in a real Chromium,
+driven by Playwright, against a real uvicorn server on the embedded defaults (SQLite file,
+in-memory layer), as `make run` serves it.
+
+They need the `playwright` package and Chromium at /usr/bin/chromium (Debian: `apt-get install
+chromium`; .ci/run installs it). Without them the tests skip, saying why; under CI=true that is a
+failure. Each test registers its own users, so the server is shared by the module."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.procs import embedded_env, free_port, migrate_embedded, start_uvicorn, stop, wait_for, wait_http_ready
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# Server settings for the tests: generous throttles (every test registers users from one
+# address), a small socket cap so that 4409 can be shown with a few tabs.
+MAX_SOCKETS = 3
+SERVER_ENV = {
+    "WEB_TEST_HARNESS": "1",
+    "THROTTLE_REGISTER": "10000/hour",
+    "THROTTLE_LOGIN": "10000/min",
+    "THROTTLE_LOGIN_ACCOUNT": "10000/hour",
+    "THROTTLE_REALTIME_TICKET": "10000/min",
+    "REALTIME_MAX_SOCKETS_PER_USER": str(MAX_SOCKETS),
+}
+
+
+def _require_browser() -> None:
+    problems = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the `playwright` Python package is not installed (pip install playwright)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        problems.append(f"Chromium is not at {CHROMIUM} (apt-get install -y chromium)")
+    if problems:
+        reason = "browser tests need " + "; ".join(problems)
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: a missing browser is a failure)")
+        pytest.skip(reason)
+
+
+@dataclass
+class Server:
+    """uvicorn on the embedded defaults, and a second process on the same SQLite file (`peer`),
+    through which the tests write while the first is down: the event log is in the file."""
+
+    tmp: Path
+    env: dict
+    port: int = field(default_factory=free_port)
+    peer_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+    peer: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.tmp / f"uvicorn-{self.port}.log"
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.env["SQLITE_PATH"])
+
+    def start(self) -> None:
+        self.proc = start_uvicorn(self.port, self.env, self.log)
+        wait_http_ready(self.port, self.proc, self.log)
+
+    def stop(self) -> None:
+        stop(self.proc)
+        self.proc = None
+
+    def start_peer(self) -> None:
+        log = self.tmp / f"uvicorn-{self.peer_port}.log"
+        self.peer = start_uvicorn(self.peer_port, self.env, log)
+        wait_http_ready(self.peer_port, self.peer, log)
+
+    def stop_all(self) -> None:
+        stop(self.proc)
+        stop(self.peer)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_browser()
+    tmp = tmp_path_factory.mktemp("web")
+    env = embedded_env(tmp, **SERVER_ENV)
+    migrate_embedded(env)
+    srv = Server(tmp=tmp, env=env)
+    srv.start()
+    srv.start_peer()
+    try:
+        yield srv
+    finally:
+        srv.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context()
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+# --- REST, from the test ----------------------------------------------------------------------
+def api(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as res:
+            raw = res.read()
+            return res.status, (json.loads(raw) if raw else {})
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, (json.loads(raw) if raw else {})
+
+
+@dataclass
+class Member:
+    id: int
+    username: str
+    token: str
+    password: str
+
+
+def register(base: str) -> Member:
+    name = "u" + uuid.uuid4().hex[:12]
+    password = "a-long-passphrase-" + uuid.uuid4().hex[:6]
+    status, body = api(base, "POST", "/api/v1/auth/register/",
+                       {"username": name, "email": f"{name}@example.com", "password": password})
+    assert status == 201, body
+    return Member(id=body["id"], username=body["username"], token=body["token"], password=password)
+
+
+def open_thread(base: str, a: Member, b: Member) -> int:
+    status, body = api(base, "POST", "/api/v1/threads/", {"user": b.id}, token=a.token)
+    assert status in (200, 201), body
+    return body["id"]
+
+
+def send_message(base: str, sender: Member, thread: int, text: str) -> dict:
+    status, body = api(base, "POST", f"/api/v1/threads/{thread}/messages/", {"body": text}, token=sender.token)
+    assert status == 201, body
+    return body
+
+
+# --- the page ---------------------------------------------------------------------------------
+# Before any page script: every WebSocket the page makes is recorded, and `__refuse` sends new
+# ones to a closed port (the network is down for new connections; open ones are untouched).
+INIT_SCRIPT = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.__refuse = false;
+  class Tracked extends Native {
+    constructor(url, protocols) {
+      super(window.__refuse ? "ws://127.0.0.1:9/ws/" : url, protocols);
+      this.requestedUrl = url;
+      window.__sockets.push(this);
+    }
+  }
+  window.WebSocket = Tracked;
+})();
+"""
+
+# In the harness page: start a client and record what it reports. `opts.badTickets` makes the
+# first N tickets invalid (getTicket), `opts.alwaysBadTickets` all of them.
+START_CLIENT = """
+async (opts) => {
+  if (!window.realtime) await new Promise((r) => window.addEventListener("realtime-loaded", r, { once: true }));
+  const { RealtimeClient } = window.realtime;
+  window.log = [];
+  window.events = [];
+  window.ticketCalls = 0;
+  const options = { ...opts.options };
+  if (opts.badTickets !== undefined || opts.alwaysBadTickets) {
+    const token = opts.token;
+    options.getTicket = async () => {
+      window.ticketCalls += 1;
+      if (opts.alwaysBadTickets || window.ticketCalls <= opts.badTickets) return "not-a-ticket-" + window.ticketCalls;
+      const res = await fetch("/api/v1/realtime/tickets/", { method: "POST", headers: { Authorization: "Token " + token } });
+      return (await res.json()).ticket;
+    };
+  }
+  const rt = new RealtimeClient(options);
+  window.rt = rt;
+  rt.on("event", (e) => window.events.push({ id: e.id, type: e.type, body: e.data.message ? e.data.message.body : null }));
+  for (const name of ["open", "close", "state", "resync_required", "resumed", "auth_required", "too_many_sockets",
+                      "online", "offline", "sync", "typing", "presence", "error"]) {
+    rt.on(name, (payload) => window.log.push({ kind: name, at: Date.now(), ...JSON.parse(JSON.stringify(payload)) }));
+  }
+  rt.connect();
+}
+"""
+
+
+def harness(context, server: Server):
+    page = context.new_page()
+    page.add_init_script(INIT_SCRIPT)
+    page.goto(server.base + "/web/test-harness/")
+    page.wait_for_function("() => !!window.realtime")
+    return page
+
+
+def start_client(page, options: dict | None = None, **extra) -> None:
+    page.evaluate(START_CLIENT, {"options": options or {}, **extra})
+
+
+def wait_open(page, timeout: float = 15_000) -> None:
+    page.wait_for_function("() => window.rt && window.rt.state === 'open'", timeout=timeout)
+
+
+def bodies(page, type_: str = "message.created") -> list[str]:
+    return [e["body"] for e in page.evaluate("window.events") if e["type"] == type_]
+
+
+def wait_bodies(page, expected: list[str], timeout: float = 15.0) -> list[str]:
+    """Wait until the page has seen at least `expected` message bodies; return what it saw."""
+    wait_for(lambda: len(bodies(page)) >= len(expected), timeout, f"messages {expected}")
+    time.sleep(0.3)  # anything extra (a duplicate) would arrive now
+    return bodies(page)
+
+
+def log_of(page, kind: str) -> list[dict]:
+    return [entry for entry in page.evaluate("window.log") if entry["kind"] == kind]
+
+
+def assert_dense(page) -> None:
+    """The durable ids the page delivered are consecutive: none skipped, none repeated."""
+    ids = [e["id"] for e in page.evaluate("window.events")]
+    assert ids == list(range(ids[0], ids[0] + len(ids))), ids

@@ -1,0 +1,246 @@
+// Generated from realtime/catalogue.py by `python -m web.typegen`; do not edit by hand.
+// The `data` of every frame a socket receives (docs/events.md). Used by realtime.d.ts.
+
+/** An ISO 8601 date-time string in UTC. */
+export type Timestamp = string;
+
+export type AskStatus = "open" | "in_progress" | "fulfilled" | "closed";
+export type AskType = "beta_tester" | "feedback" | "collaborator" | "learning" | "hire" | "advice" | "introduction";
+export type AttachmentType = "offer" | "ask" | "connection";
+export type AvatarFrame = "none" | "bronze" | "silver" | "gold" | "diamond";
+export type ConnectionStatus = "initiated" | "discussing" | "accepted" | "in_progress" | "completed" | "declined" | "cancelled";
+export type ConnectionType = "ask_response" | "offer_inquiry" | "direct";
+export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock";
+export type OfferStatus = "draft" | "active" | "paused" | "archived";
+export type OfferType = "app" | "template" | "course" | "post" | "link" | "service" | "mentorship" | "skill" | "feedback";
+export type PresenceStatus = "online" | "offline";
+export type Role = "explorer" | "creator" | "mentor" | "vendor" | "admin" | "agent";
+
+export interface ConnectionCreatedData {
+  connection: ConnectionRepresentation;
+}
+
+/** `collective.api.connections.ConnectionSerializer`: the REST representation. `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder. */
+export interface ConnectionRepresentation {
+  id: number;
+  initiator: UserSummary;
+  responder: UserSummary;
+  ask: AskSummary | null;
+  offer: OfferSummary | null;
+  connection_type: ConnectionType;
+  initial_message: string;
+  dm_thread: number | null;
+  status: ConnectionStatus;
+  agreed_price_cents: number | null;
+  stripe_payment_intent_id: string;
+  paid_at: Timestamp | null;
+  initiator_rating: number | null;
+  responder_rating: number | null;
+  initiator_feedback: string;
+  responder_feedback: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+/** `collective.api.common.UserSummarySerializer`. */
+export interface UserSummary {
+  id: number;
+  username: string;
+  role: Role;
+  avatar_url: string;
+  avatar_frame: AvatarFrame;
+  tagline: string;
+}
+
+/** `collective.api.common.AskSummarySerializer`. */
+export interface AskSummary {
+  id: number;
+  slug: string;
+  title: string;
+  ask_type: AskType;
+  status: AskStatus;
+  user_id: number;
+}
+
+/** `collective.api.common.OfferSummarySerializer`. */
+export interface OfferSummary {
+  id: number;
+  slug: string;
+  title: string;
+  offer_type: OfferType;
+  status: OfferStatus;
+  user_id: number;
+}
+
+export interface ConnectionUpdatedData {
+  connection: ConnectionRepresentation;
+  previous_status: ConnectionStatus;
+}
+
+export interface MessageData {
+  thread: number;
+  message: MessageRepresentation;
+}
+
+/** `messaging.api.serializers.MessageSerializer` (and its fast-path twin `messaging.services.message_representation`): the REST representation. */
+export interface MessageRepresentation {
+  id: number;
+  thread: number;
+  sender: number;
+  body: string;
+  body_html: string;
+  attachments: Attachment[];
+  client_id: string | null;
+  created_at: Timestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  is_deleted: boolean;
+}
+
+/** `messaging.api.serializers.AttachmentSerializer`. */
+export interface Attachment {
+  type: AttachmentType;
+  id: number;
+}
+
+export interface ThreadReadData {
+  thread: number;
+  user: number;
+  message: number;
+}
+
+export interface PointsAwardedData {
+  amount: number;
+  action: string;
+  reason: string;
+  total_points: number;
+}
+
+export interface NotificationCreatedData {
+  notification: NotificationEventItem;
+}
+
+/** `notifications.serializers.NotificationEventSerializer` (contract §3). */
+export interface NotificationEventItem {
+  id: number;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  url: string;
+  created_at: Timestamp;
+}
+
+export interface NotificationUpdatedData {
+  notification: NotificationUpdatedItem;
+}
+
+/** `NotificationUpdatedEventSerializer`: the created event's fields and the repeat's. */
+export interface NotificationUpdatedItem {
+  id: number;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  url: string;
+  created_at: Timestamp;
+  repeat_count: number;
+  updated_at: Timestamp;
+}
+
+export interface FollowCreatedData {
+  follower: UserSummary;
+}
+
+export interface TypingData {
+  thread: number;
+  user: number;
+  state: "start" | "stop";
+  expires_in?: number;
+}
+
+export interface PresenceData {
+  user: number;
+  status: PresenceStatus;
+  last_seen: Timestamp | null;
+}
+
+export interface PresenceStateData {
+  users: Record<string, PresenceEntry>;
+}
+
+/** `realtime.presence.State.as_dict`. */
+export interface PresenceEntry {
+  status: PresenceStatus;
+  last_seen: Timestamp | null;
+}
+
+export interface HelloData {
+  user: HelloUser;
+  last_event_id: number;
+}
+
+export interface HelloUser {
+  id: number;
+  username: string;
+}
+
+export interface EmptyData {
+}
+
+export interface StreamPositionData {
+  last_event_id: number;
+}
+
+export interface ErrorData {
+  code: string;
+  detail: string;
+}
+
+export interface DurableEventData {
+  /** A connection is made. To: Initiator and responder. */
+  "connection.created": ConnectionCreatedData;
+  /** A connection's status, price or rating changes. To: Initiator and responder. */
+  "connection.updated": ConnectionUpdatedData;
+  /** A message is sent. To: Every participant of the thread, the sender included. */
+  "message.created": MessageData;
+  /** A message is edited. To: Every participant of the thread. */
+  "message.updated": MessageData;
+  /** A message is deleted: `message.is_deleted`, its body, HTML and attachments emptied. To: Every participant of the thread. */
+  "message.deleted": MessageData;
+  /** A participant's read marker moves to `message`. To: Every participant of the thread. */
+  "thread.read": ThreadReadData;
+  /** The user earns or is gifted points, or reaches a streak, unlock or milestone: the toast. To: The user. */
+  "points.awarded": PointsAwardedData;
+  /** A notification is made for the user. To: Its recipient. */
+  "notification.created": NotificationCreatedData;
+  /** A repeat is folded into an existing unread notification; update it in place. To: Its recipient. */
+  "notification.updated": NotificationUpdatedData;
+  /** Someone follows the user. To: The user followed. */
+  "follow.created": FollowCreatedData;
+}
+
+export interface EphemeralEventData {
+  /** A participant starts or stops typing; a `start` expires after `expires_in` s unless renewed. To: The thread's other participants (not the typist's own sockets). */
+  "typing": TypingData;
+  /** A user comes online (first socket) or goes offline (last socket closed or expired). To: The user's presence audience (partners, thread peers, followers; not blocked). */
+  "presence": PresenceData;
+  /** Answer to `presence.query`: only the users the caller may see. To: The asking socket. */
+  "presence.state": PresenceStateData;
+  /** First frame after accept; `last_event_id` is the head of the user's stream. To: The new socket. */
+  "hello": HelloData;
+  /** Every `HEARTBEAT_SECONDS` (25 s), to keep proxies from closing idle sockets. To: Each socket. */
+  "heartbeat": EmptyData;
+  /** Answer to `ping`. To: The pinging socket. */
+  "pong": EmptyData;
+  /** End of a replay; `last_event_id` is the socket's position. To: The resuming socket. */
+  "resumed": StreamPositionData;
+  /** The log no longer holds what was missed: reload over REST; live events go on after `last_event_id`. To: The resuming socket. */
+  "resync_required": StreamPositionData;
+  /** A client frame was refused (docs/realtime.md lists the codes); the socket stays open. To: The socket that sent it. */
+  "error": ErrorData;
+}
+
+export type DurableType = keyof DurableEventData;
+export type EphemeralType = keyof EphemeralEventData;
+export type EventData = DurableEventData & EphemeralEventData;
+export type EventType = keyof EventData;
