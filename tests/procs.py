@@ -126,6 +126,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self.flowing = threading.Event()  # cleared by hang(): connections stay open, no byte passes
+        self.flowing.set()
 
     def open(self) -> TcpProxy:
         listener = socket.socket()
@@ -159,6 +161,14 @@ class TcpProxy:
             except OSError:
                 pass
 
+    def hang(self) -> None:
+        """Keep accepting and keep every connection open, but pass no byte either way until
+        `unhang()`: a server that stopped answering."""
+        self.flowing.clear()
+
+    def unhang(self) -> None:
+        self.flowing.set()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -182,6 +192,7 @@ class TcpProxy:
                 data = src.recv(65536)
                 if not data:
                     break
+                self.flowing.wait()
                 dst.sendall(data)
         except OSError:
             pass

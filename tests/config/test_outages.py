@@ -9,8 +9,6 @@ own PostgreSQL and Redis are never touched."""
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 import uuid
 
@@ -252,44 +250,11 @@ def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_pa
     _wait_until_servers_left_the_database()
 
 
-class HangingTcpProxy(TcpProxy):
-    """A TcpProxy that can also "hang": it keeps accepting and keeps every connection open, but
-    passes no byte either way until `unhang()` (a PostgreSQL that stopped answering)."""
-
-    def __init__(self, target_port: int) -> None:
-        super().__init__(target_port)
-        self.flowing = threading.Event()
-        self.flowing.set()
-
-    def hang(self) -> None:
-        self.flowing.clear()
-
-    def unhang(self) -> None:
-        self.flowing.set()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                self.flowing.wait()
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_healthz_is_fast_when_postgresql_hangs(tmp_path, settings):
-    proxy = HangingTcpProxy(int(connection.settings_dict["PORT"] or 5432)).open()
+    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).open()
     env = service_env(database_url=_proxied_database_url(proxy), redis_url=settings.REDIS_URL, **SERVER_ENV)
     try:
         with uvicorn_servers(1, env, tmp_path) as (port,):
