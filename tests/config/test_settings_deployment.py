@@ -98,6 +98,7 @@ DEV_ONLY = {
     "django-stubs",
     "djangorestframework-stubs",
     "pre-commit",
+    "playwright",
 }
 
 
