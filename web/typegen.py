@@ -27,8 +27,11 @@ export type Timestamp = string;"""
 
 
 def _literal_names() -> dict[Any, str]:
-    return {value: name for name, value in vars(catalogue).items()
-            if typing.get_origin(value) is Literal and not name.startswith("_")}
+    return {
+        value: name
+        for name, value in vars(catalogue).items()
+        if typing.get_origin(value) is Literal and not name.startswith("_")
+    }
 
 
 class Generator:
@@ -102,13 +105,20 @@ class Generator:
                 lines.append(f"  {_json(spec.type)}: {self.ts(spec.data)};")
             lines.append("}")
             maps.append("\n".join(lines))
-        literal_lines = [f"export type {name} = {' | '.join(_json(v) for v in typing.get_args(getattr(catalogue, name)))};"
-                         for name in sorted(self.used_literals)]
-        parts = [HEADER, "\n".join(literal_lines), *self.interfaces.values(), *maps,
-                 "export type DurableType = keyof DurableEventData;\n"
-                 "export type EphemeralType = keyof EphemeralEventData;\n"
-                 "export type EventData = DurableEventData & EphemeralEventData;\n"
-                 "export type EventType = keyof EventData;"]
+        literal_lines = [
+            f"export type {name} = {' | '.join(_json(v) for v in typing.get_args(getattr(catalogue, name)))};"
+            for name in sorted(self.used_literals)
+        ]
+        parts = [
+            HEADER,
+            "\n".join(literal_lines),
+            *self.interfaces.values(),
+            *maps,
+            "export type DurableType = keyof DurableEventData;\n"
+            "export type EphemeralType = keyof EphemeralEventData;\n"
+            "export type EventData = DurableEventData & EphemeralEventData;\n"
+            "export type EventType = keyof EventData;",
+        ]
         return "\n\n".join(parts) + "\n"
 
 

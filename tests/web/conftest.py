@@ -24,8 +24,15 @@ from tests.procs import embedded_env, free_port, migrate_embedded, start_uvicorn
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # Server settings for the tests: generous throttles (every test registers users from one
 # address), a small socket cap so that 4409 can be shown with a few tabs.
@@ -161,8 +168,9 @@ class Member:
 def register(base: str) -> Member:
     name = "u" + uuid.uuid4().hex[:12]
     password = "a-long-passphrase-" + uuid.uuid4().hex[:6]
-    status, body = api(base, "POST", "/api/v1/auth/register/",
-                       {"username": name, "email": f"{name}@example.com", "password": password})
+    status, body = api(
+        base, "POST", "/api/v1/auth/register/", {"username": name, "email": f"{name}@example.com", "password": password}
+    )
     assert status == 201, body
     return Member(id=body["id"], username=body["username"], token=body["token"], password=password)
 
@@ -213,13 +221,15 @@ async (opts) => {
     options.getTicket = async () => {
       window.ticketCalls += 1;
       if (opts.alwaysBadTickets || window.ticketCalls <= opts.badTickets) return "not-a-ticket-" + window.ticketCalls;
-      const res = await fetch("/api/v1/realtime/tickets/", { method: "POST", headers: { Authorization: "Token " + token } });
+      const headers = { Authorization: "Token " + token };
+      const res = await fetch("/api/v1/realtime/tickets/", { method: "POST", headers });
       return (await res.json()).ticket;
     };
   }
   const rt = new RealtimeClient(options);
   window.rt = rt;
-  rt.on("event", (e) => window.events.push({ id: e.id, type: e.type, body: e.data.message ? e.data.message.body : null }));
+  rt.on("event", (e) => window.events.push({
+    id: e.id, type: e.type, body: e.data.message ? e.data.message.body : null }));
   for (const name of ["open", "close", "state", "resync_required", "resumed", "auth_required", "too_many_sockets",
                       "online", "offline", "sync", "typing", "presence", "error"]) {
     rt.on(name, (payload) => window.log.push({ kind: name, at: Date.now(), ...JSON.parse(JSON.stringify(payload)) }));

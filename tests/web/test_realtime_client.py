@@ -57,7 +57,9 @@ def test_session_cookie_auth_and_a_ticket_fetched_with_the_session(server, conte
             method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
             body: JSON.stringify({username, password})});
           return res.status;
-        }""", [b.username, b.password])
+        }""",
+        [b.username, b.password],
+    )
     assert status == 200
     start_client(page, FAST)  # no token: the session cookie, on the socket itself
     wait_open(page)
@@ -101,7 +103,7 @@ def test_a_dropped_socket_reconnects_with_backoff_and_missed_events_arrive_once_
     assert all(c["action"] == "retry" for c in closes)
     # Jittered exponential backoff: attempt n waits between half and all of min(1600, 200 * 2**n).
     for n, delay in enumerate(delays):
-        ceiling = min(1600, 200 * 2 ** n)
+        ceiling = min(1600, 200 * 2**n)
         assert ceiling / 2 - 1 <= delay <= ceiling, (n, delays)
     # The reconnect resumed from the last id seen, on the URL (race-free).
     last_url = page.evaluate("window.__sockets[window.__sockets.length - 1].requestedUrl")
@@ -169,7 +171,8 @@ def test_two_tabs_share_last_event_id(server, context):
     tab3 = harness(context, server)
     start_client(tab3, {"token": b.token, **FAST})
     wait_open(tab3)
-    assert f"last_event_id={tab2.evaluate('window.rt.lastEventId')}" in tab3.evaluate("window.__sockets[0].requestedUrl")
+    shared = tab2.evaluate("window.rt.lastEventId")
+    assert f"last_event_id={shared}" in tab3.evaluate("window.__sockets[0].requestedUrl")
     time.sleep(0.3)
     assert bodies(tab3) == []
 

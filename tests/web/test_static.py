@@ -24,13 +24,16 @@ def test_the_realtime_client_is_served_from_static_with_caching_headers(client):
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("path", [
-    "/static/admin/css/base.css",
-    "/static/rest_framework/css/bootstrap.min.css",
-    "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
-    "/static/collective/realtime.d.ts",
-    "/static/collective/events.d.ts",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/admin/css/base.css",
+        "/static/rest_framework/css/bootstrap.min.css",
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "/static/collective/realtime.d.ts",
+        "/static/collective/events.d.ts",
+    ],
+)
 def test_static_files_of_every_app_are_served_without_collectstatic(client, path):
     assert client.get(path).status_code == 200
 
