@@ -34,7 +34,7 @@ from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
 from collective.services.reputation import reputation_queue
 from config.exceptions import Conflict, DomainError, NotFound
-from notifications import triggers as notifications
+from core.events import announce
 from realtime.publish import publish
 
 INITIAL_MESSAGE_MAX_LENGTH = 5000
@@ -266,7 +266,11 @@ def connection_create(
     publish(
         [initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection)
     )
-    notifications.on_connection_created(connection=connection)
+    announce(
+        events.ConnectionCreated(
+            connection_id=connection.pk, initiator_id=initiator.pk, responder_id=target.pk, connection=connection
+        )
+    )
     return connection
 
 
@@ -427,7 +431,13 @@ def connection_update(
             events.CONNECTION_UPDATED,
             events.connection_updated_payload(locked, previous_status=previous_status),
         )
-        notifications.on_connection_status(connection=locked, previous_status=previous_status, actor=actor)
+        if locked.status != previous_status:
+            announce(
+                events.ConnectionStatusChanged(
+                    connection_id=locked.pk, previous_status=previous_status, status=locked.status,
+                    actor_id=actor.pk, connection=locked, actor=actor,
+                )
+            )
     return locked
 
 
@@ -479,4 +489,5 @@ def connection_rate(*, connection: Connection, actor: User, rating: int, feedbac
             events.connection_updated_payload(locked, previous_status=locked.status),
         )
     reputation_queue(rated_id)
+    announce(events.ConnectionRated(connection_id=locked.pk, rater_id=actor.pk, rated_id=rated_id, rating=rating))
     return locked
