@@ -14,7 +14,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from collective.models import Ask, Block, Connection, Offer
+from collective.models import Ask, Block, Connection, Offer, User
 from collective.selectors.blocks import is_blocked
 from config.exceptions import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from config.sql import prebuilt
@@ -71,8 +71,6 @@ def thread_open(*, user, other_user_id: int) -> tuple[Thread, bool]:
 
     A user who blocked the caller is indistinguishable from a user who does not exist (404).
     Opening a new thread with a stranger (no connection either way) counts toward a daily limit."""
-    from collective.models import User
-
     other = User.objects.filter(pk=other_user_id, is_active=True).first()
     if other is None or is_blocked(blocker_id=other_user_id, blocked_id=user.pk):
         raise NotFound("No such user.", code="not_found", field="user")

@@ -121,3 +121,14 @@ def test_the_apps_register_their_subscribers():
     }
     for event_type, handler in expected.items():
         assert handler in subscribers(event_type)["in_transaction"], event_type
+
+
+def test_the_collective_queues_reputation_from_its_subscribers():
+    from collective import subscribers as collective_subscribers
+    from collective.events import ConnectionRated, ConnectionStatusChanged
+
+    assert collective_subscribers.on_connection_rated in subscribers(ConnectionRated)["in_transaction"]
+    assert (
+        collective_subscribers.on_connection_status_changed
+        in subscribers(ConnectionStatusChanged)["in_transaction"]
+    )
