@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from collective.api.common import UserSummarySerializer
 from collective.models import Connection, User
 from core.events import DomainEvent
 
@@ -94,6 +95,4 @@ def connection_updated_payload(connection: Connection, *, previous_status: str) 
 
 
 def follow_created_payload(follower: User) -> dict[str, Any]:
-    from collective.api.common import UserSummarySerializer
-
     return {"follower": dict(UserSummarySerializer(follower).data)}

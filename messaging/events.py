@@ -62,6 +62,8 @@ class ThreadRead(DomainEvent):
 
 
 def message_data(message: Message) -> dict[str, Any]:
+    # Imported here: the API serializers import the services, which import this module (the
+    # payload builders are to move to representations.py, a KNOWN entry of the layering test).
     from .api.serializers import MessageSerializer  # the one representation of a message
 
     return dict(MessageSerializer(message).data)

@@ -286,17 +286,17 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
     (
         "collective",
         "messaging",
-        "collective services open threads and post messages (in functions); messaging uses collective's models",
+        "connection_create opens the thread and posts the first message; messaging uses collective's models",
     ),
     (
         "collective",
         "notifications",
-        "collective services call notifications' triggers and SMS delivery; notifications uses collective's models",
+        "phone verification sends through notifications' SMS delivery; notifications subscribes to collective's events",
     ),
     (
         "collective",
         "realtime",
-        "collective services publish; realtime.selectors reads collective's models (in functions)",
+        "collective services publish; realtime.selectors reads collective's models",
     ),
     (
         "messaging",

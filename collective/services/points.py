@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Sum
 from django.utils import timezone
 
-from collective.models import PointsAccount, PointsTransaction, User
+from collective.events import PointsUnlocked
+from collective.models import Offer, PointsAccount, PointsTransaction, User
 from collective.models.points import (
     EARNING_ACTIONS,
     GIVING_ACTIONS,
@@ -32,7 +33,6 @@ from collective.models.points import (
     PointsAction,
 )
 from collective.models.users import AvatarFrame
-from collective.events import PointsUnlocked
 from config.exceptions import Conflict, DomainError
 from core.events import announce
 from realtime.publish import publish
@@ -351,8 +351,6 @@ def offer_points_reverse(*, offer: Model) -> None:
     the owner that was ever published is left standing (the bonus is for having an offer out
     there). The bonus is keyed once per user, so once taken back it is not earned again: a
     create/delete/create loop nets nothing (docs/economy.md)."""
-    from collective.models import Offer
-
     user_id = offer.user_id  # type: ignore[attr-defined]
     lock_users([user_id])
     points_reverse(user=user_id, action=PointsAction.ADD_OFFER, obj=offer)
