@@ -14,14 +14,15 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from collective.models import Ask, Block, Connection, Offer
+from collective.models import Ask, Block, Connection, Offer, User
 from collective.selectors.blocks import is_blocked
 from config.exceptions import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from config.sql import prebuilt
+from core.events import announce
 from realtime.publish import publish
 
 from . import conf
-from .events import message_event, thread_read_event
+from .events import MessageDeleted, MessageEdited, MessageSent, ThreadRead, message_event, thread_read_event
 from .models import AttachmentType, Message, Thread, ThreadMembership
 from .rendering import render_body
 
@@ -70,8 +71,6 @@ def thread_open(*, user, other_user_id: int) -> tuple[Thread, bool]:
 
     A user who blocked the caller is indistinguishable from a user who does not exist (404).
     Opening a new thread with a stranger (no connection either way) counts toward a daily limit."""
-    from collective.models import User
-
     other = User.objects.filter(pk=other_user_id, is_active=True).first()
     if other is None or is_blocked(blocker_id=other_user_id, blocked_id=user.pk):
         raise NotFound("No such user.", code="not_found", field="user")
@@ -383,10 +382,12 @@ def message_send_or_replay(
     thread.last_message_id, thread.last_message_at = message.pk, now
 
     publish(thread.participant_ids, "message.created", message_event(message))
-    if notify:
-        from notifications.triggers import on_message_created
-
-        on_message_created(message=message, thread=thread)
+    announce(
+        MessageSent(
+            message_id=message.pk, thread_id=thread.pk, sender_id=sender.pk, recipient_id=recipient_id,
+            body=message.body, notify=notify, sender=sender,
+        )
+    )
     return message, True
 
 
@@ -518,17 +519,13 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
         client_id=client_id, created_at=now,
     )
     publish(context.participant_ids, "message.created", {"thread": context.thread_id, "message": data})
-    from notifications.triggers import on_message_created
-
-    thread = Thread(
-        id=context.thread_id, user_low_id=context.user_low_id, user_high_id=context.user_high_id,
-        last_message_id=message_id, last_message_at=now,
+    recipient_id = context.user_high_id if sender.pk == context.user_low_id else context.user_low_id
+    announce(
+        MessageSent(
+            message_id=message_id, thread_id=context.thread_id, sender_id=sender.pk, recipient_id=recipient_id,
+            body=body, notify=True, sender=sender,
+        )
     )
-    message = Message(
-        id=message_id, thread=thread, sender=sender, body=body, body_html=body_html, attachments=[],
-        client_id=client_id, created_at=now,
-    )
-    on_message_created(message=message, thread=thread)
     return data
 
 
@@ -562,6 +559,7 @@ def message_edit(*, thread: Thread, user, message_id: int, body: str) -> Message
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "body_html", "edited_at"])
     publish(thread.participant_ids, "message.updated", message_event(message))
+    announce(MessageEdited(message_id=message.pk, thread_id=thread.pk, sender_id=message.sender_id))
     return message
 
 
@@ -578,6 +576,7 @@ def message_delete(*, thread: Thread, user, message_id: int) -> Message:
     message.deleted_at = timezone.now()
     message.save(update_fields=["body", "body_html", "attachments", "deleted_at"])
     publish(thread.participant_ids, "message.deleted", message_event(message))
+    announce(MessageDeleted(message_id=message.pk, thread_id=thread.pk, sender_id=message.sender_id))
     return message
 
 
@@ -606,8 +605,7 @@ def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembersh
     membership.save(update_fields=["last_read_message", "last_read_at"])
     publish(thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id))
     last = Thread.objects.filter(pk=thread.pk).values_list("last_message_id", flat=True).first()
-    if last is None or message_id >= last:
-        from notifications.services import notifications_mark_thread_read
-
-        notifications_mark_thread_read(user_id=user.pk, thread_id=thread.pk)
+    announce(
+        ThreadRead(thread_id=thread.pk, user_id=user.pk, message_id=message_id, to_end=last is None or message_id >= last)
+    )
     return membership

@@ -6,3 +6,10 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: subscribers import other apps' models, which the app
+        # registry allows only once it is ready.
+        from .subscribers import register
+
+        register()

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from collective.models import User
 from notifications.sms import SmsPermanentError, SmsTransientError, get_backend
 from realtime.presence import is_online
 
@@ -73,8 +74,6 @@ def daily_count(user_id: int, now: dt.datetime) -> int:
 def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None) -> Decision:
     """Decide, at send time, whether this notification goes out as SMS. Idempotent: a decided
     notification keeps its decision, and one with an SMS record returns that record."""
-    from collective.models import User
-
     now = now or timezone.now()
     notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
     if notification is None:
@@ -242,8 +241,6 @@ def sms_inbound(*, from_number: str, body: str) -> str:
     """An SMS reply. STOP (and Twilio's other opt-out words) opts the number out and turns SMS off
     for its users; START opts it back in and turns SMS on again for users who verified it.
     Returns "opt_out", "opt_in" or "ignored"."""
-    from collective.models import User
-
     word = (body or "").strip().upper()
     if not from_number:
         return "ignored"

@@ -22,6 +22,7 @@ from realtime.publish import publish
 
 from . import conf
 from .models import Notification, NotificationKind, NotificationPreference, SmsState
+from .serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
 from .texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,11 @@ NOTIFICATION_UPDATED = "notification.updated"
 
 
 def notification_event(notification: Notification) -> dict[str, Any]:
-    from .serializers import NotificationEventSerializer
-
     return {"notification": dict(NotificationEventSerializer(notification).data)}
 
 
 def notification_updated_event(notification: Notification) -> dict[str, Any]:
     """`notification.updated`: the created event's fields plus how often and when it last happened."""
-    from .serializers import NotificationUpdatedEventSerializer
-
     return {"notification": dict(NotificationUpdatedEventSerializer(notification).data)}
 
 
@@ -60,6 +57,7 @@ def _online(user_id: int) -> bool:
 def _queue_sms_check(notification_id: int) -> None:
     """Queue the SMS check in the caller's transaction (the outbox: a broker outage delays it,
     never loses it, and never fails or slows the request)."""
+    # Imported here: the tasks module imports these services (tasks are thin interfaces to them).
     from notifications.tasks import notification_sms
 
     enqueue_on_commit(notification_sms, args=[notification_id], countdown=conf.get("SMS_DELAY_SECONDS"))

@@ -1,5 +1,6 @@
-"""Which events notify whom, with which words. Called by the services that make the events
-(connections, follows, messages, points), inside their transactions, after their own publish.
+"""Which domain events notify whom, with which words. Subscribed in `notifications.subscribers`
+to the events that collective and messaging announce, in their transactions, after their own
+publish (so `notification.created` follows the event that caused it in the recipient's stream).
 
 | kind                | when                                     | to                      |
 | connection_request  | a connection about an offer, or direct   | the responder           |
@@ -16,17 +17,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+from collective.models import ConnectionStatus
+from collective.models.points import PointsAction, PointsTransaction
+from collective.services.connections import connection_helper_id
+from messaging.events import MessageSent, ThreadRead
+
 from . import texts
 from .models import Notification, NotificationKind
-from .services import _online, notification_create
+from .services import _online, notification_create, notifications_mark_thread_read
 
 logger = logging.getLogger(__name__)
 
 K = NotificationKind
-DEFAULT_HELP_POINTS = 25  # seed 001 §7.2's text, when the points table is not there to ask
 
 
-def on_connection_created(*, connection: Any) -> Notification | None:
+def on_connection_created(event: ConnectionCreated) -> Notification | None:
+    connection = event.connection
     initiator = connection.initiator
     if connection.ask_id:
         words = texts.ask_response(
@@ -60,23 +67,10 @@ def _connection_subject(connection: Any) -> str:
     return "direct"
 
 
-def _helper_id(connection: Any) -> int:
-    """Who gave the help: the collective's rule (for an ask response, the one who answered)."""
-    try:
-        from collective.services.connections import connection_helper_id
-    except ImportError:
-        return connection.responder_id
-    return connection_helper_id(connection)
-
-
 def help_points(connection: Any, helper_id: int) -> int | None:
     """The points the helper earned for this completion, from the ledger (written before this
-    runs). None when the ledger has no award (the daily cap was reached): the text then claims
-    no points. Without a points system, seed 001's +25."""
-    try:
-        from collective.models.points import PointsAction, PointsTransaction
-    except ImportError:  # the points system is not there
-        return DEFAULT_HELP_POINTS
+    runs: the points are awarded by the service before it announces). None when the ledger has
+    no award (the daily cap was reached): the text then claims no points."""
     row = (
         PointsTransaction.objects.filter(user_id=helper_id, action=PointsAction.COMPLETE_HELP, object_id=connection.pk)
         .values_list("amount", flat=True)
@@ -87,11 +81,8 @@ def help_points(connection: Any, helper_id: int) -> int | None:
     return None
 
 
-def on_connection_status(*, connection: Any, previous_status: str, actor: Any) -> Notification | None:
-    from collective.models import ConnectionStatus
-
-    if connection.status == previous_status:
-        return None
+def on_connection_status(event: ConnectionStatusChanged) -> Notification | None:
+    connection, actor = event.connection, event.actor
     if connection.status == ConnectionStatus.ACCEPTED:
         return notification_create(
             recipient=connection.initiator_id,
@@ -107,7 +98,7 @@ def on_connection_status(*, connection: Any, previous_status: str, actor: Any) -
     if connection.status == ConnectionStatus.COMPLETED:
         # The helper hears that the person they helped closed it; a helper who completes it
         # themselves gets no notification about their own act (notification_create skips it).
-        helper_id = _helper_id(connection)
+        helper_id = connection_helper_id(connection)
         points = help_points(connection, helper_id)
         return notification_create(
             recipient=helper_id,
@@ -121,9 +112,10 @@ def on_connection_status(*, connection: Any, previous_status: str, actor: Any) -
     return None
 
 
-def on_follow_created(*, follower: Any, following_id: int) -> Notification | None:
+def on_follow_created(event: FollowCreated) -> Notification | None:
+    follower = event.follower
     return notification_create(
-        recipient=following_id,
+        recipient=event.following_id,
         actor=follower,
         kind=K.NEW_FOLLOWER,
         texts=texts.new_follower(actor=follower.username),
@@ -132,28 +124,34 @@ def on_follow_created(*, follower: Any, following_id: int) -> Notification | Non
     )
 
 
-def on_message_created(*, message: Any, thread: Any) -> Notification | None:
-    """Only for a recipient with no open socket (one online sees the message itself)."""
-    recipient_id = thread.other_participant_id(message.sender_id)
-    if _online(recipient_id):
+def on_message_sent(event: MessageSent) -> Notification | None:
+    """Only for a recipient with no open socket (one online sees the message itself), and not
+    when the sender's caller notifies in its own words (`notify=False`)."""
+    if not event.notify or _online(event.recipient_id):
         return None
     return notification_create(
-        recipient=recipient_id,
-        actor=message.sender,
+        recipient=event.recipient_id,
+        actor=event.sender,
         kind=K.NEW_MESSAGE,
-        texts=texts.new_message(actor=message.sender.username, preview=message.body, thread_id=thread.pk),
-        thread=thread,
-        data={"thread": thread.pk, "message": message.pk},
+        texts=texts.new_message(actor=event.sender.username, preview=event.body, thread_id=event.thread_id),
+        thread=event.thread_id,
+        data={"thread": event.thread_id, "message": event.message_id},
     )
 
 
-def on_points_unlock(*, user: Any, unlock: Any) -> Notification | None:
-    label = getattr(unlock, "label", str(unlock))
-    threshold = getattr(unlock, "threshold", None)
+def on_thread_read(event: ThreadRead) -> int:
+    """Read to the end: the thread's "new message" notification is read too."""
+    if not event.to_end:
+        return 0
+    return notifications_mark_thread_read(user_id=event.user_id, thread_id=event.thread_id)
+
+
+def on_points_unlock(event: PointsUnlocked) -> Notification | None:
+    threshold = event.threshold
     body = f"You reached {threshold} points." if threshold is not None else ""
     return notification_create(
-        recipient=user,
+        recipient=event.user,
         kind=K.POINTS_UNLOCK,
-        texts=texts.points_unlock(title=f"Unlocked: {label}!", body=body),
-        data={"unlock": getattr(unlock, "key", label), "threshold": threshold},
+        texts=texts.points_unlock(title=f"Unlocked: {event.label}!", body=body),
+        data={"unlock": event.unlock_key, "threshold": threshold},
     )

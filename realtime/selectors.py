@@ -7,7 +7,9 @@ from collections.abc import Iterable, Iterator
 from django.db import connections, router
 from django.db.models import Q
 
+from collective.models import Block, Connection, Follow
 from config.sql import prebuilt
+from messaging.models import Thread
 
 from .models import Event, Stream
 
@@ -50,17 +52,12 @@ class ReplayGap(Exception):
 
 
 def _pairs_blocked_with(user_id: int) -> set[int]:
-    from collective.models import Block
-
     rows = Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).values_list("blocker_id", "blocked_id")
     return {b if a == user_id else a for a, b in rows}
 
 
 def _partners(user_id: int) -> set[int]:
     """Users who share a connection (any status) or a message thread with `user_id`."""
-    from collective.models import Connection
-    from messaging.models import Thread
-
     ids: set[int] = set()
     for a, b in Connection.objects.filter(Q(initiator_id=user_id) | Q(responder_id=user_id)).values_list(
         "initiator_id", "responder_id"
@@ -74,9 +71,6 @@ def _partners(user_id: int) -> set[int]:
 
 
 def _audience_sql(qn) -> str:
-    from collective.models import Block, Connection, Follow
-    from messaging.models import Thread
-
     conn_t, thread_t, follow_t, block_t = (qn(m._meta.db_table) for m in (Connection, Thread, Follow, Block))
     parts = [
         (conn_t, "responder_id", "initiator_id", 0),
@@ -100,8 +94,6 @@ def presence_audience_ids(*, user_id: int) -> set[int]:
     handshake that brings a user online asks it. Its SQL is built once: building the same
     seven-part union with the ORM on every handshake was 22 % of the server's CPU in the mass
     reconnect benchmark (docs/benchmarks.md)."""
-    from collective.models import Connection
-
     connection = connections[router.db_for_read(Connection)]
     with connection.cursor() as cursor:
         cursor.execute(prebuilt(connection, "realtime.presence_audience", _audience_sql), [user_id] * 7)
@@ -117,8 +109,6 @@ def presence_audience_ids(*, user_id: int) -> set[int]:
 def presence_visible_ids(*, viewer_id: int, user_ids: Iterable[int]) -> set[int]:
     """Of `user_ids`, those whose presence `viewer_id` may see: the mirror of the audience rule
     (a partner of the viewer, or someone the viewer follows). The viewer always sees themself."""
-    from collective.models import Follow
-
     wanted = {int(u) for u in user_ids}
     if not wanted:
         return set()

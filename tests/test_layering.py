@@ -206,37 +206,7 @@ def simple_cycle_count(graph: dict[str, set[str]]) -> int:
 
 # (rule, source pattern, target pattern, reason). Patterns are fnmatch patterns over module names.
 KNOWN: list[tuple[str, str, str, str]] = [
-    # --- domain apps → the notifications subscriber: the triggers to become subscribers of domain events
-    (
-        "domain->subscriber",
-        "collective.services.connections",
-        "*notifications.triggers",
-        "connection_create/transition call the notification triggers; to become a subscriber (issue 12)",
-    ),
-    (
-        "domain->subscriber",
-        "collective.services.follows",
-        "*notifications.triggers",
-        "follow_create calls the notification trigger; to become a subscriber (issue 12)",
-    ),
-    (
-        "domain->subscriber",
-        "collective.services.points",
-        "*notifications.triggers",
-        "a points unlock notifies through the trigger; to become a subscriber (issue 12)",
-    ),
-    (
-        "domain->subscriber",
-        "messaging.services",
-        "*notifications.triggers",
-        "message_send notifies the recipient; to become a subscriber of MessageSent (issue 12)",
-    ),
-    (
-        "domain->subscriber",
-        "messaging.services",
-        "*notifications.services",
-        "reading a thread marks its notifications read; to become a subscriber of ThreadRead (issue 12)",
-    ),
+    # --- domain apps → the notifications subscriber (the triggers became subscribers of domain events)
     (
         "domain->subscriber",
         "collective.services.phone",
@@ -316,17 +286,17 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
     (
         "collective",
         "messaging",
-        "collective services open threads and post messages (in functions); messaging uses collective's models",
+        "connection_create opens the thread and posts the first message; messaging uses collective's models",
     ),
     (
         "collective",
         "notifications",
-        "collective services call notifications' triggers and SMS delivery; notifications uses collective's models",
+        "phone verification sends through notifications' SMS delivery; notifications subscribes to collective's events",
     ),
     (
         "collective",
         "realtime",
-        "collective services publish; realtime.selectors reads collective's models (in functions)",
+        "collective services publish; realtime.selectors reads collective's models",
     ),
     (
         "messaging",

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from collective.models import User
 from collective.models.users import E164_VALIDATOR
+from collective.selectors.points import economy_of
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{1,28})[A-Za-z0-9_]$")
 # Names that would read as the service speaking, or collide with paths a web client may use.
@@ -170,8 +171,6 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         ]
 
     def _economy(self, user: User) -> dict[str, Any]:
-        from collective.selectors.points import economy_of
-
         if not hasattr(self, "_economy_cache"):
             self._economy_cache = economy_of(user=user)
         return self._economy_cache

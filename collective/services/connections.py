@@ -32,9 +32,9 @@ from collective.models import (
 from collective.models.connections import FINAL_STATUSES
 from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
-from collective.services.reputation import reputation_queue
 from config.exceptions import Conflict, DomainError, NotFound
-from notifications import triggers as notifications
+from core.events import announce
+from messaging.services import message_send, thread_get_or_create
 from realtime.publish import publish
 
 INITIAL_MESSAGE_MAX_LENGTH = 5000
@@ -168,8 +168,6 @@ def connection_create(
     the pair's message thread, posts `initial_message` there, bumps the offer's
     `connection_count` / the ask's `response_count`, and publishes `connection.created` to both.
     """
-    from messaging.services import message_send, thread_get_or_create
-
     message = (initial_message or "").strip()
     if not message:
         raise DomainError("Write a first message.", code="required", field="initial_message")
@@ -266,7 +264,11 @@ def connection_create(
     publish(
         [initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection)
     )
-    notifications.on_connection_created(connection=connection)
+    announce(
+        events.ConnectionCreated(
+            connection_id=connection.pk, initiator_id=initiator.pk, responder_id=target.pk, connection=connection
+        )
+    )
     return connection
 
 
@@ -378,8 +380,6 @@ def _apply_status(connection: Connection, actor: User, status: str) -> list[str]
         # Exactly once per connection: only the request that holds the lock and finds the
         # connection not yet completed gets here.
         _award_completion(connection)
-    if status in (S.COMPLETED, S.CANCELLED):
-        reputation_queue(connection.initiator_id, connection.responder_id)
     return changed
 
 
@@ -427,7 +427,13 @@ def connection_update(
             events.CONNECTION_UPDATED,
             events.connection_updated_payload(locked, previous_status=previous_status),
         )
-        notifications.on_connection_status(connection=locked, previous_status=previous_status, actor=actor)
+        if locked.status != previous_status:
+            announce(
+                events.ConnectionStatusChanged(
+                    connection_id=locked.pk, previous_status=previous_status, status=locked.status,
+                    actor_id=actor.pk, connection=locked, actor=actor,
+                )
+            )
     return locked
 
 
@@ -478,5 +484,5 @@ def connection_rate(*, connection: Connection, actor: User, rating: int, feedbac
             events.CONNECTION_UPDATED,
             events.connection_updated_payload(locked, previous_status=locked.status),
         )
-    reputation_queue(rated_id)
+    announce(events.ConnectionRated(connection_id=locked.pk, rater_id=actor.pk, rated_id=rated_id, rating=rating))
     return locked

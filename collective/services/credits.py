@@ -8,8 +8,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
-from collective.models import CreditCost, CreditTransaction, CreditTransactionType, PointsAction, User
-from collective.models.credits import DEBIT_TYPES
+from collective.models import CreditCost, CreditTransaction, CreditTransactionType, PeerBadgeType, PointsAction, User
+from collective.models.credits import DEBIT_TYPES, DEFAULT_CREDIT_COSTS
+from collective.models.rewards import PEER_BADGES
 from collective.services.points import lock_users, points_award, validate_points_amount
 from config.exceptions import Conflict, DomainError, NotFound
 
@@ -201,10 +202,6 @@ def economy_reference_load() -> tuple[int, int]:
     """Create the default credit costs (§8.7) and peer badge types (§8.11) that are missing;
     configured rows are left alone. The data migration does the same on `migrate`; tests (run
     without migrations) call this. Returns (costs created, badge types created)."""
-    from collective.models import PeerBadgeType
-    from collective.models.credits import DEFAULT_CREDIT_COSTS
-    from collective.models.rewards import PEER_BADGES
-
     costs = sum(
         CreditCost.objects.get_or_create(slug=c["slug"], defaults={"name": c["name"], "cost": c["cost"]})[1]
         for c in DEFAULT_CREDIT_COSTS

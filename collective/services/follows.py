@@ -14,7 +14,7 @@ from collective.models import Follow, PointsAction, User
 from collective.selectors.blocks import is_blocked
 from collective.services.points import points_award
 from config.exceptions import DomainError, NotFound
-from notifications import triggers as notifications
+from core.events import announce
 from realtime.publish import publish
 
 
@@ -68,7 +68,7 @@ def follow_create(*, follower: User, following: User | int) -> Follow:
     # a follow/unfollow/follow loop award nothing the second time. Daily-capped.
     points_award(user=target, action=PointsAction.GET_FOLLOWED, obj=follower, other=follower)
     publish([target.pk], events.FOLLOW_CREATED, events.follow_created_payload(follower))
-    notifications.on_follow_created(follower=follower, following_id=target.pk)
+    announce(events.FollowCreated(follower_id=follower.pk, following_id=target.pk, follower=follower))
     return follow
 
 

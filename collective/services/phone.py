@@ -21,15 +21,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from collective.models import PhoneVerification, User
 from config.exceptions import Conflict, DomainError, RateLimited
 from core.outbox import enqueue_on_commit
-
-from collective.models import PhoneVerification
 
 # The code goes out through the notifications app's SMS channel (its record, opt-outs, backends
 # and task): an accounts service using a subscriber app, to be turned around (see the README).
 from notifications import conf
 from notifications.delivery import sms_opted_out, sms_record_verification
+from notifications.tasks import sms_send
 from notifications.texts import verification_code
 
 
@@ -39,8 +39,6 @@ def _hash(user_id: int, phone_number: str, code: str) -> str:
 
 
 def _lock_user(user: Any) -> Any:
-    from collective.models import User
-
     return User.objects.select_for_update().get(pk=user.pk)
 
 
@@ -55,8 +53,6 @@ class Started:
 def phone_verification_start(*, user: Any) -> Started:
     """Send a new code to the user's phone number (set on /me/). Throttled per user, under the
     user's row lock so parallel requests cannot both pass the throttle."""
-    from notifications.tasks import sms_send
-
     locked = _lock_user(user)
     phone = locked.phone_number
     if not phone:

@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Sum
 from django.utils import timezone
 
-from collective.models import PointsAccount, PointsTransaction, User
+from collective.events import PointsUnlocked
+from collective.models import Offer, PointsAccount, PointsTransaction, User
 from collective.models.points import (
     EARNING_ACTIONS,
     GIVING_ACTIONS,
@@ -33,6 +34,7 @@ from collective.models.points import (
 )
 from collective.models.users import AvatarFrame
 from config.exceptions import Conflict, DomainError
+from core.events import announce
 from realtime.publish import publish
 
 POINTS_AWARDED = "points.awarded"
@@ -269,17 +271,19 @@ def _after_earning(user: User, *, action: str, value: int, total: int, today: dt
 
 def _on_unlock(user: User, unlock: Unlock, *, total_points: int | None = None) -> None:
     """A user crossed an unlock threshold. Sets the avatar frame (never lowered) and publishes
-    the toast. The notifications helper extends THIS function to also create the
-    `notification.created` notification for the unlock."""
+    the toast. Announces `PointsUnlocked` (notifications subscribes: the
+    `notification.created` for the unlock)."""
     if unlock.kind == "avatar_frame" and _FRAME_RANK[unlock.key] > _FRAME_RANK.get(user.avatar_frame, 0):
         User.objects.filter(pk=user.pk).update(avatar_frame=unlock.key)
         user.avatar_frame = unlock.key
     if total_points is None:
         total_points = User.objects.values_list("total_points", flat=True).get(pk=user.pk)
     _toast(user.pk, amount=0, action=UNLOCK, reason=f"Unlocked: {unlock.label}! 🎁", total_points=total_points)
-    from notifications.triggers import on_points_unlock  # messaging imports collective
-
-    defer_publish(user.pk, lambda: on_points_unlock(user=user, unlock=unlock))
+    # Deferred like the toast: subscribers publish to the user (the unlock notification).
+    event = PointsUnlocked(
+        user_id=user.pk, unlock_key=unlock.key, label=unlock.label, threshold=unlock.threshold, user=user
+    )
+    defer_publish(user.pk, lambda: announce(event))
 
 
 def helped_milestone(*, user_id: int) -> None:
@@ -347,8 +351,6 @@ def offer_points_reverse(*, offer: Model) -> None:
     the owner that was ever published is left standing (the bonus is for having an offer out
     there). The bonus is keyed once per user, so once taken back it is not earned again: a
     create/delete/create loop nets nothing (docs/economy.md)."""
-    from collective.models import Offer
-
     user_id = offer.user_id  # type: ignore[attr-defined]
     lock_users([user_id])
     points_reverse(user=user_id, action=PointsAction.ADD_OFFER, obj=offer)

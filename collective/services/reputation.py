@@ -3,7 +3,8 @@ completed and cancelled connections, a score, a tier, and decay for inactivity.
 
 Recomputed from the connections (the source of truth) by `reputation_recompute`, which the
 Celery task `collective.tasks.reputation_recompute_task` calls after a rating, a completion or a
-cancellation commits; `reputation_decay_all` (beat) lowers the scores of inactive users.
+cancellation commits (queued by `collective.subscribers`, which subscribes to the connection events);
+`reputation_decay_all` (beat) lowers the scores of inactive users.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils import timezone
 
 from collective.models import Connection, ConnectionStatus, ReputationTier, User, UserReputation
-from core.outbox import enqueue_on_commit
 
 # Score weights: completed help counts, good ratings count more, bad ratings and cancellations
 # cost more than the good ones earn (a trust score must be hard to launder).
@@ -128,16 +128,6 @@ def reputation_decay_all(*, now: dt.datetime | None = None, batch_size: int = 50
             changed.append(rep)
     UserReputation.objects.bulk_update(changed, ["score", "tier"], batch_size=batch_size)
     return len(changed)
-
-
-def reputation_queue(*user_ids: int) -> None:
-    """Queue a recompute for each user once the current transaction commits (a rolled-back
-    rating queues nothing)."""
-    from collective.tasks import reputation_recompute_task
-
-    for user_id in sorted(set(user_ids)):
-        # Through the outbox: a broker outage delays the recompute, never loses it.
-        enqueue_on_commit(reputation_recompute_task, args=[user_id])
 
 
 def reputation_summary(rep: UserReputation | None) -> dict:

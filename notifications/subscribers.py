@@ -1,0 +1,30 @@
+"""What notifications does when the domain announces: every registration in one place, loaded by
+`NotificationsConfig.ready()`.
+
+All in the transaction (phase "in_transaction"): a notification row is atomic with the write that
+caused it, and `notification_create` publishes `notification.created` through the event log, which
+pushes to sockets and queues the SMS on commit itself (realtime.publish, the outbox).
+
+Order: each handler runs where the service announces, which is after the service's own publish,
+so a recipient's stream reads "connection.created, notification.created" as before. A points
+unlock is announced from inside the open `toast_batch` (collective.services.points), so its
+notification is published in the batch's ascending user order: user rows are locked before event
+streams, and streams in ascending user order (docs/economy.md).
+"""
+
+from __future__ import annotations
+
+from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+from core.events import subscribe
+from messaging.events import MessageSent, ThreadRead
+
+from . import triggers
+
+
+def register() -> None:
+    subscribe(ConnectionCreated, triggers.on_connection_created)
+    subscribe(ConnectionStatusChanged, triggers.on_connection_status)
+    subscribe(FollowCreated, triggers.on_follow_created)
+    subscribe(PointsUnlocked, triggers.on_points_unlock)
+    subscribe(MessageSent, triggers.on_message_sent)
+    subscribe(ThreadRead, triggers.on_thread_read)

@@ -1,0 +1,134 @@
+"""The domain-event dispatcher (core.events): phases, order, atomicity, robustness, and the
+registrations the apps make in their subscribers modules."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import FrozenInstanceError, dataclass
+
+import pytest
+from django.db import transaction
+
+from core import events
+from core.events import DomainEvent, announce, subscribe, subscribers, unsubscribe
+
+
+@dataclass(frozen=True)
+class Happened(DomainEvent):
+    n: int
+
+
+@dataclass(frozen=True)
+class Other(DomainEvent):
+    n: int
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """A clean registry per test; the apps' registrations come back afterwards."""
+    monkeypatch.setattr(events, "_in_transaction", {})
+    monkeypatch.setattr(events, "_on_commit", {})
+
+
+def test_events_are_frozen():
+    with pytest.raises(FrozenInstanceError):
+        Happened(1).n = 2  # type: ignore[misc]
+
+
+def test_announce_without_subscribers_does_nothing(registry):
+    announce(Happened(1))
+
+
+def test_in_transaction_subscribers_run_now_in_registration_order(registry):
+    seen = []
+    subscribe(Happened, lambda e: seen.append(("a", e.n)))
+    subscribe(Happened, lambda e: seen.append(("b", e.n)))
+    subscribe(Other, lambda e: seen.append(("other", e.n)))
+    announce(Happened(7))
+    assert seen == [("a", 7), ("b", 7)]
+
+
+def test_subscribing_twice_is_one_registration(registry):
+    seen = []
+
+    def handler(e):
+        seen.append(e.n)
+
+    subscribe(Happened, handler)
+    subscribe(Happened, handler)
+    announce(Happened(1))
+    assert seen == [1]
+    unsubscribe(Happened, handler)
+    assert subscribers(Happened) == {"in_transaction": [], "on_commit": []}
+
+
+def test_bad_registrations_are_refused(registry):
+    with pytest.raises(TypeError):
+        subscribe(int, print)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        subscribe(Happened, print, phase="later")  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_in_transaction_failure_rolls_the_write_back(registry):
+    from collective.models import User
+
+    def fail(event):
+        raise RuntimeError("no")
+
+    subscribe(Happened, fail)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        User.objects.create(username="rolled-back")
+        announce(Happened(1))
+    assert not User.objects.filter(username="rolled-back").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_subscribers_run_after_commit_only_and_each_on_its_own(registry, caplog):
+    seen = []
+
+    def fail(event):
+        raise RuntimeError("after commit")
+
+    subscribe(Happened, lambda e: seen.append(("first", e.n)), phase="on_commit")
+    subscribe(Happened, fail, phase="on_commit")
+    subscribe(Happened, lambda e: seen.append(("third", e.n)), phase="on_commit")
+    with transaction.atomic():
+        announce(Happened(1))
+        assert seen == []
+    assert seen == [("first", 1), ("third", 1)]
+    assert any("on-commit subscriber" in r.message and r.levelno == logging.ERROR for r in caplog.records)
+
+    seen.clear()
+    with pytest.raises(LookupError), transaction.atomic():
+        announce(Happened(2))
+        raise LookupError("rolled back")
+    assert seen == []
+
+
+def test_the_apps_register_their_subscribers():
+    from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+    from messaging.events import MessageSent, ThreadRead
+    from notifications import triggers
+
+    expected = {
+        ConnectionCreated: triggers.on_connection_created,
+        ConnectionStatusChanged: triggers.on_connection_status,
+        FollowCreated: triggers.on_follow_created,
+        PointsUnlocked: triggers.on_points_unlock,
+        MessageSent: triggers.on_message_sent,
+        ThreadRead: triggers.on_thread_read,
+    }
+    for event_type, handler in expected.items():
+        assert handler in subscribers(event_type)["in_transaction"], event_type
+
+
+def test_the_collective_queues_reputation_from_its_subscribers():
+    from collective import subscribers as collective_subscribers
+    from collective.events import ConnectionRated, ConnectionStatusChanged
+
+    assert collective_subscribers.on_connection_rated in subscribers(ConnectionRated)["in_transaction"]
+    assert (
+        collective_subscribers.on_connection_status_changed
+        in subscribers(ConnectionStatusChanged)["in_transaction"]
+    )
