@@ -131,6 +131,7 @@ async def test_a_trusted_origin_elsewhere_is_allowed_exactly(settings):
         )
         connected, _ = await comm.connect()
         if connected:
+            assert (await comm.receive_json_from())["type"] == "hello"
             await comm.disconnect()
         return connected
 
