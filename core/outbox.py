@@ -89,6 +89,7 @@ def enqueue(
 def publish(row: OutboxTask, *, using: str | None = None) -> bool:
     """Hand one outbox row to the broker, once. True when the broker took it (and the row says so).
     A failure is one WARNING line; the row stays for the flush."""
+    # Imported here: config.celery imports core (a KNOWN core -> config arrow, to be handed the app).
     from config.celery import app
 
     eta = row.not_before if row.not_before > timezone.now() else None

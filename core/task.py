@@ -17,11 +17,14 @@ class OutboxAwareTask(Task):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         request = self.request
         if not request.is_eager:
+            # Imported here: Celery loads this base class (config/celery.py's task_cls) when the
+            # first task is declared, which may be before Django's apps are ready, and
+            # core.outbox imports models.
             from core.outbox import outbox_id_of
 
             outbox_id = outbox_id_of(request)
             if outbox_id is not None:
-                from core.models import OutboxTask
+                from core.models import OutboxTask  # as above: models, not at class load
 
                 if not OutboxTask.objects.filter(pk=outbox_id).exists():
                     logger.info("outbox: %s[%s] skipped: row #%s already done", self.name, request.id, outbox_id)

@@ -30,6 +30,7 @@ def _conf(name: str) -> Any:
 def broker_started_at(now: dt.datetime) -> dt.datetime | None:
     """When the Redis broker last started (None: not Redis, or unreachable). A Redis that restarts
     keeps nothing (docs/deployment.md): every message published to it before is gone."""
+    # Imported here: config.celery imports core (a KNOWN core -> config arrow).
     from config.celery import app
 
     url = app.conf.broker_url or ""

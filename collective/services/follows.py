@@ -17,7 +17,6 @@ from config.exceptions import DomainError, NotFound
 from core.events import announce
 from realtime.publish import publish
 
-
 ID_MAX = 2**63 - 1  # bigint keys: a larger number names no row, and must not reach the database
 
 
