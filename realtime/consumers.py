@@ -202,6 +202,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         try:
             return await self._layer_receive()
         except DEPENDENCY_ERRORS as exc:
+            self._raise_if_stopping(exc)
             logger.warning("channel layer receive failed for socket %s: %s", self.channel_name, exc)
         delay = 0.1
         while True:
@@ -211,9 +212,18 @@ class EventConsumer(AsyncWebsocketConsumer):
                 continue
             try:
                 await self.channel_layer.group_add(group_name(self.user_id), self.channel_name)
-            except DEPENDENCY_ERRORS:
+            except DEPENDENCY_ERRORS as exc:
+                self._raise_if_stopping(exc)
                 continue
             return {"type": "layer.recovered"}
+
+    def _raise_if_stopping(self, exc: BaseException) -> None:
+        """A receive cancelled because the socket is closing can surface from redis-py as a
+        connection error rather than CancelledError: that is the end of this socket, not an outage
+        to ride out (retrying would keep the consumer's task alive for ever after its socket)."""
+        task = asyncio.current_task()
+        if self._closed or (task is not None and task.cancelling()):
+            raise asyncio.CancelledError() from exc
 
     async def __call__(self, scope, receive, send):
         try:

@@ -118,6 +118,7 @@ async def test_session_cookie_origin_must_match_scheme_host_and_port(origin):
     )
     connected, _ = await comm.connect()
     assert connected is False
+    await comm.disconnect()  # as a server does after a refusal: the denier consumer ends
 
 
 async def test_a_trusted_origin_elsewhere_is_allowed_exactly(settings):
@@ -132,7 +133,10 @@ async def test_a_trusted_origin_elsewhere_is_allowed_exactly(settings):
         connected, _ = await comm.connect()
         if connected:
             assert (await comm.receive_json_from())["type"] == "hello"
-            await comm.disconnect()
+        # Refused or not, the server then tells the app the socket is gone (the denier consumer
+        # of a refused handshake runs until it hears so; left running it holds a channel-layer
+        # receive that the test's event loop cannot close cleanly).
+        await comm.disconnect()
         return connected
 
     assert await attempt(b"https://app.example.com:8443") is True
@@ -156,10 +160,12 @@ async def test_foreign_origin_handshake_refused():
     )
     connected, code = await comm.connect()
     assert connected is False  # closed before accept: the server answers the handshake with 403
+    await comm.disconnect()
     # Even with a good ticket, a foreign Origin is refused.
     ticket = await database_sync_to_async(ticket_issue)(user_id=user.pk)
     comm = WebsocketCommunicator(application, f"/ws/?ticket={ticket}", headers=[(b"origin", b"https://evil.example")])
     assert (await comm.connect())[0] is False
+    await comm.disconnect()
 
 
 async def test_ping_pong():

@@ -70,6 +70,7 @@ async def test_sockets_per_user_are_capped_with_4409(settings):
     connected, _ = await extra.connect()
     assert connected
     assert await expect_close(extra) == 4409
+    await extra.disconnect()
     # Other users are not affected, and closing one socket frees a place.
     other_comm, _ = await open_socket(other)
     await open_[0].disconnect()
@@ -122,3 +123,4 @@ async def test_handshake_with_the_channel_layer_down_closes_1013_fast(settings):
     assert connected
     assert await expect_close(comm) == 1013
     assert time.monotonic() - started < 2
+    await comm.disconnect()
