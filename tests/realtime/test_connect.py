@@ -53,6 +53,7 @@ async def test_ticket_is_single_use():
     second = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await second.connect()
     assert await expect_close(second) == 4401
+    await second.disconnect()  # as a server does after the close: the consumer ends
     await first.disconnect()
 
 
@@ -64,6 +65,7 @@ async def test_expired_ticket_is_refused(settings):
     comm = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await comm.connect()
     assert await expect_close(comm) == 4401
+    await comm.disconnect()  # as a server does after the close: the consumer ends
 
 
 @pytest.mark.parametrize("path", ["/ws/", "/ws/?ticket=", "/ws/?ticket=not-a-real-ticket-at-all-xxxxxxxx"])
@@ -71,6 +73,7 @@ async def test_no_valid_auth_is_closed_4401(path):
     comm = WebsocketCommunicator(application, path)
     await comm.connect()
     assert await expect_close(comm) == 4401
+    await comm.disconnect()  # as a server does after the close: the consumer ends
 
 
 async def test_inactive_user_ticket_refused():
@@ -79,6 +82,7 @@ async def test_inactive_user_ticket_refused():
     comm = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await comm.connect()
     assert await expect_close(comm) == 4401
+    await comm.disconnect()  # as a server does after the close: the consumer ends
 
 
 def _session_cookie(user) -> str:
@@ -150,6 +154,7 @@ async def test_session_cookie_without_origin_is_4401():
     comm = WebsocketCommunicator(application, "/ws/", headers=[(b"cookie", cookie.encode())])
     await comm.connect()
     assert await expect_close(comm) == 4401
+    await comm.disconnect()  # as a server does after the close: the consumer ends
 
 
 async def test_foreign_origin_handshake_refused():
