@@ -29,8 +29,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -114,6 +115,14 @@ def _is_transient(exc: OperationalError) -> bool:
 
 
 # --- A dependency that is down -------------------------------------------------------------------
+# What an outage raises in code that rides it out instead of answering a request (the socket
+# consumer, the channel-layer fan-out, the presence check of a new notification): Redis down or
+# restarting, PostgreSQL unreachable (Django wraps psycopg's errors), a socket-level failure, a
+# timeout. Never a client's fault. One tuple, so every such place agrees on what an outage is.
+DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError, OperationalError, InterfaceError, OSError, TimeoutError,
+)
+
 # Seconds a client should wait before sending the request again: the pool retries PostgreSQL and
 # redis-py reconnects on the next command, so a recovered dependency serves the very next request.
 RETRY_AFTER_SECONDS = 1

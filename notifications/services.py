@@ -13,9 +13,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
 
-from config.exceptions import DomainError, NotFound
+from config.exceptions import DEPENDENCY_ERRORS, DomainError, NotFound
 from core.outbox import enqueue_on_commit
 from realtime.presence import is_online
 from realtime.publish import publish
@@ -46,7 +45,7 @@ def _online(user_id: int) -> bool:
     that caused the notification. Counted as offline; the task checks again before sending."""
     try:
         return is_online(user_id)
-    except (RedisError, OSError) as exc:  # an outage: one line, not a traceback per notification
+    except DEPENDENCY_ERRORS as exc:  # an outage: one line, not a traceback per notification
         logger.warning("presence unavailable (%s); treating user %s as offline", exc, user_id)
         return False
     except Exception:

@@ -26,8 +26,8 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
-from redis.exceptions import RedisError
+
+from config.exceptions import DEPENDENCY_ERRORS
 
 from . import frames, presence, selectors
 from .auth import active_user, authenticate, ticket_of
@@ -44,9 +44,6 @@ CLOSE_TOO_BIG = 1009
 # RFC 6455 "Try Again Later": a dependency (Redis, PostgreSQL) could not serve the handshake.
 CLOSE_TRY_AGAIN_LATER = 1013
 
-# What a dependency outage raises: Redis down or restarting (redis-py), PostgreSQL unreachable
-# (Django wraps psycopg's errors), a socket-level failure, a timeout. Never a client's fault.
-DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (RedisError, OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 def conf(name: str, default: Any) -> Any:

@@ -17,7 +17,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
-from redis.exceptions import RedisError
+
+from config.exceptions import DEPENDENCY_ERRORS
 
 from .catalogue import DURABLE_TYPES, EPHEMERAL_TYPES
 from .models import Event, Stream
@@ -160,7 +161,7 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
     # The log holds the events: a socket catches up when the layer is back (the consumer's
     # layer.recovered replay) or on resume. A layer outage is one line per publish, not a
     # traceback per recipient; anything else is a bug and keeps its traceback.
-    outage = [f for f in failed if isinstance(f[2], (RedisError, OSError, TimeoutError))]
+    outage = [f for f in failed if isinstance(f[2], DEPENDENCY_ERRORS)]
     if outage:
         logger.warning("channel layer send failed for %d recipient(s) (users %s, events %s): %s",
                        len(outage), [u for u, _, _ in outage][:10], [e for _, e, _ in outage][:10], outage[0][2])
