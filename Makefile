@@ -14,9 +14,8 @@ export SITE_URL
 LOCKS  := requirements.lock requirements-dev.lock
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 # What mypy looks at: the project's packages (those present) and the benchmark; ruff looks at everything.
-LINT_PACKAGES := $(wildcard config core collective messaging notifications realtime payments onboarding web) bench
 
-.PHONY: run test install lint migrate reference-data worker beat bench bench-render check-compose
+.PHONY: run test install migrate reference-data worker beat bench bench-render check-compose
 
 $(STAMP): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,13 +53,6 @@ test: install
 	  echo "== 2/2: integration tests: DATABASE_URL / REDIS_URL unset, so they report as skipped =="; \
 	  $(BIN)/python -m pytest -m integration $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
 	fi
-
-## make lint: ruff (lint and format check) and mypy, configured in pyproject.toml. Not yet part of
-## `make test` or .ci/run: the code is being moved between apps, and is formatted and fixed after.
-lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy $(LINT_PACKAGES)
 
 worker: install
 	$(BIN)/celery -A config worker -l info
