@@ -31,6 +31,7 @@ RESULTS: list[dict[str, Any]] = []
 
 # --- machine and environment --------------------------------------------------------------------
 
+
 def machine() -> dict[str, Any]:
     mem_kb = 0
     with open("/proc/meminfo") as fh:
@@ -43,8 +44,13 @@ def machine() -> dict[str, Any]:
             model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "")
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1), "cpu": model,
-            "python": platform.python_version(), "load_at_start": os.getloadavg()[0]}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_at_start": os.getloadavg()[0],
+    }
 
 
 def pg_available(url: str) -> str | None:
@@ -108,14 +114,24 @@ class Config:
         self.prefix = f"bench{os.getpid()}"
 
     def env(self, target: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
-                                                                 "DJANGO_SETTINGS_MODULE", "SQLITE_PATH"}}
-        env.update({
-            "PYTHONPATH": str(ROOT), "DEBUG": "0", "LOG_LEVEL": "WARNING", "SECRET_KEY": "bench-" + "k" * 40,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "COLLECTIVE_VAR_DIR": str(self.tmp),
-            "CHANNEL_LAYER_PREFIX": f"{self.prefix}{target}", "CACHE_KEY_PREFIX": f"{self.prefix}{target}",
-            "DJANGO_SETTINGS_MODULE": "bench.floor.settings" if target == "floor" else "bench.project_settings",
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "SQLITE_PATH"}
+        }
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "DEBUG": "0",
+                "LOG_LEVEL": "WARNING",
+                "SECRET_KEY": "bench-" + "k" * 40,
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "COLLECTIVE_VAR_DIR": str(self.tmp),
+                "CHANNEL_LAYER_PREFIX": f"{self.prefix}{target}",
+                "CACHE_KEY_PREFIX": f"{self.prefix}{target}",
+                "DJANGO_SETTINGS_MODULE": "bench.floor.settings" if target == "floor" else "bench.project_settings",
+            }
+        )
         if self.prod:
             env["REDIS_URL"] = self.redis_url
             if target == "project":
@@ -129,17 +145,27 @@ class Config:
 
 
 def dbsetup(cfg: Config, *args: str, stdin: str | None = None) -> Any:
-    out = subprocess.run([sys.executable, "-m", "bench.dbsetup", *args], cwd=ROOT, env=cfg.env("project"),
-                         input=stdin, capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.dbsetup", *args],
+        cwd=ROOT,
+        env=cfg.env("project"),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"bench.dbsetup {' '.join(args)} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def http_json(method: str, url: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, Any]:
-    req = urllib.request.Request(url, method=method, data=json.dumps(body or {}).encode(),
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Token {token}"} if token else {})})
+    req = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})},
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read() or b"null")
@@ -152,6 +178,7 @@ def http_json(method: str, url: str, body: dict[str, Any] | None = None, token: 
 
 
 # --- statistics and output ------------------------------------------------------------------------
+
 
 def pct(values: list[float], p: float) -> float | None:
     if not values:
@@ -191,16 +218,28 @@ def merge_deliver(results: list[dict[str, Any]]) -> dict[str, Any]:
     posted = sum(r["posted_ok"] for r in ok)
     offered = sum(r["offered"] for r in ok)
     return {
-        "offered": offered, "posted_ok": posted, "post_failed": offered - posted, "expected": expected,
-        "delivered": delivered, "lost": expected - delivered, "duplicates": sum(r["duplicates"] for r in ok),
-        "p50_ms": ms(pct(lat, 50)), "p95_ms": ms(pct(lat, 95)), "p99_ms": ms(pct(lat, 99)), "max_ms": ms(max(lat, default=None)),
-        "post_p50_ms": ms(pct(post, 50)), "post_p99_ms": ms(pct(post, 99)),
-        "achieved_msg_s": round(posted / span, 1), "post_status": status, "errors": errors,
+        "offered": offered,
+        "posted_ok": posted,
+        "post_failed": offered - posted,
+        "expected": expected,
+        "delivered": delivered,
+        "lost": expected - delivered,
+        "duplicates": sum(r["duplicates"] for r in ok),
+        "p50_ms": ms(pct(lat, 50)),
+        "p95_ms": ms(pct(lat, 95)),
+        "p99_ms": ms(pct(lat, 99)),
+        "max_ms": ms(max(lat, default=None)),
+        "post_p50_ms": ms(pct(post, 50)),
+        "post_p99_ms": ms(pct(post, 99)),
+        "achieved_msg_s": round(posted / span, 1),
+        "post_status": status,
+        "errors": errors,
         "sockets": sum(r["sockets"] for r in ok),
     }
 
 
 # --- targets ----------------------------------------------------------------------------------
+
 
 class Target:
     """The app under test on its servers, and the users it knows."""
@@ -225,7 +264,7 @@ class Target:
         """Fresh users for each scenario, so no scenario sees another's events or sockets."""
         if self.cursor + n > len(self.users):
             raise RuntimeError(f"not enough bench users ({len(self.users)}) for {n} more")
-        got = self.users[self.cursor:self.cursor + n]
+        got = self.users[self.cursor : self.cursor + n]
         self.cursor += n
         return got
 
@@ -245,8 +284,15 @@ class Target:
         return {"target": self.kind, "server": self.server, **self.cfg.tags()}
 
 
-def pair_specs(t: Target, pairs: list[tuple[dict[str, Any], dict[str, Any], int]], workers: int, rate: float,
-               duration: float, tabs: int = 1, drain: float = 5.0) -> list[dict[str, Any]]:
+def pair_specs(
+    t: Target,
+    pairs: list[tuple[dict[str, Any], dict[str, Any], int]],
+    workers: int,
+    rate: float,
+    duration: float,
+    tabs: int = 1,
+    drain: float = 5.0,
+) -> list[dict[str, Any]]:
     n_srv = len(t.servers)
     specs = []
     for w in range(workers):
@@ -259,9 +305,19 @@ def pair_specs(t: Target, pairs: list[tuple[dict[str, Any], dict[str, Any], int]
                 # Receivers on one process, senders POST to the other: every event crosses the layer.
                 receivers.append({"user": recipient["id"], "token": recipient["token"], "server": (i + tab) % n_srv})
             sends.append({"to": recipient["id"], "token": sender["token"], "thread": thread, "server": (i + 1) % n_srv})
-        specs.append({"kind": "deliver", "mode": t.kind, "http_bases": t.http, "ws_bases": t.ws, "receivers": receivers,
-                      "sends": sends, "rate": rate / len(range(workers)) if len(pairs) >= workers else rate,
-                      "duration": duration, "drain": drain})
+        specs.append(
+            {
+                "kind": "deliver",
+                "mode": t.kind,
+                "http_bases": t.http,
+                "ws_bases": t.ws,
+                "receivers": receivers,
+                "sends": sends,
+                "rate": rate / len(range(workers)) if len(pairs) >= workers else rate,
+                "duration": duration,
+                "drain": drain,
+            }
+        )
     return specs
 
 
@@ -272,6 +328,7 @@ def make_pairs(t: Target, n: int) -> list[tuple[dict[str, Any], dict[str, Any], 
 
 # --- scenarios ----------------------------------------------------------------------------------
 
+
 def sc_latency(t: Target, a: argparse.Namespace) -> dict[float, dict[str, Any]]:
     pairs = make_pairs(t, a.pairs)
     out = {}
@@ -281,8 +338,15 @@ def sc_latency(t: Target, a: argparse.Namespace) -> dict[float, dict[str, Any]]:
         q1 = sum(s.stats()["queries"] for s in t.servers)
         # Every SQL statement the servers ran during the run (message POSTs and deliveries), per message.
         sql = round((q1 - q0) / res["posted_ok"], 1) if t.kind == "project" and res["posted_ok"] else None
-        row = {"scenario": "latency", **t.tags(), "rate": rate, "pairs": a.pairs, "duration_s": a.duration,
-               "sql_per_message": sql, **res}
+        row = {
+            "scenario": "latency",
+            **t.tags(),
+            "rate": rate,
+            "pairs": a.pairs,
+            "duration_s": a.duration,
+            "sql_per_message": sql,
+            **res,
+        }
         emit(row)
         out[rate] = row
     return out
@@ -294,19 +358,44 @@ def sc_throughput(t: Target, a: argparse.Namespace) -> dict[str, Any]:
     steps = []
     for rate in a.steps:
         res = merge_deliver(loadgen.run(pair_specs(t, pairs, a.workers, rate, a.step_duration, drain=3.0)))
-        ok = (res["lost"] == 0 and res["post_failed"] == 0 and not res["errors"] and res["p99_ms"] is not None
-              and res["p99_ms"] < a.p99_limit_ms and res["achieved_msg_s"] >= 0.9 * rate)
-        steps.append({"rate": rate, "ok": ok, "achieved": res["achieved_msg_s"], "p99_ms": res["p99_ms"],
-                      "lost": res["lost"], "post_failed": res["post_failed"]})
-        print(f"    step {rate} msg/s: achieved {res['achieved_msg_s']}/s p99 {res['p99_ms']} ms lost {res['lost']} "
-              f"post_failed {res['post_failed']} -> {'ok' if ok else 'FAIL'}", flush=True)
+        ok = (
+            res["lost"] == 0
+            and res["post_failed"] == 0
+            and not res["errors"]
+            and res["p99_ms"] is not None
+            and res["p99_ms"] < a.p99_limit_ms
+            and res["achieved_msg_s"] >= 0.9 * rate
+        )
+        steps.append(
+            {
+                "rate": rate,
+                "ok": ok,
+                "achieved": res["achieved_msg_s"],
+                "p99_ms": res["p99_ms"],
+                "lost": res["lost"],
+                "post_failed": res["post_failed"],
+            }
+        )
+        print(
+            f"    step {rate} msg/s: achieved {res['achieved_msg_s']}/s p99 {res['p99_ms']} ms lost {res['lost']} "
+            f"post_failed {res['post_failed']} -> {'ok' if ok else 'FAIL'}",
+            flush=True,
+        )
         if not ok:
             break
         best = {**res, "rate": rate}
-    row = {"scenario": "throughput", **t.tags(), "pairs": a.pairs, "step_s": a.step_duration,
-           "p99_limit_ms": a.p99_limit_ms, "max_sustained_msg_s": best["achieved_msg_s"] if best else 0.0,
-           "at_offered": best["rate"] if best else None, "p99_ms_at_max": best["p99_ms"] if best else None,
-           "steps": steps, "errors": {}}
+    row = {
+        "scenario": "throughput",
+        **t.tags(),
+        "pairs": a.pairs,
+        "step_s": a.step_duration,
+        "p99_limit_ms": a.p99_limit_ms,
+        "max_sustained_msg_s": best["achieved_msg_s"] if best else 0.0,
+        "at_offered": best["rate"] if best else None,
+        "p99_ms_at_max": best["p99_ms"] if best else None,
+        "steps": steps,
+        "errors": {},
+    }
     emit(row)
     return row
 
@@ -317,8 +406,14 @@ def sc_fanout(t: Target, a: argparse.Namespace) -> dict[str, Any]:
     specs = pair_specs(t, [(sender, recipient, thread)], 1, a.fanout_rate, a.duration, tabs=a.tabs)
     results = loadgen.run(specs)
     res = merge_deliver(results)
-    row = {"scenario": "fanout", **t.tags(), "tabs": a.tabs, "rate": a.fanout_rate, **res,
-           "every_tab_got_every_event": res["lost"] == 0 and res["sockets"] == a.tabs and res["posted_ok"] > 0}
+    row = {
+        "scenario": "fanout",
+        **t.tags(),
+        "tabs": a.tabs,
+        "rate": a.fanout_rate,
+        **res,
+        "every_tab_got_every_event": res["lost"] == 0 and res["sockets"] == a.tabs and res["posted_ok"] > 0,
+    }
     emit(row)
     return row
 
@@ -335,7 +430,7 @@ def sc_idle(t: Target, a: argparse.Namespace) -> dict[str, Any]:
     cpu0 = srv.cpu_seconds()
     specs = []
     for w in range(a.workers):
-        mine = users[w::a.workers]
+        mine = users[w :: a.workers]
         specs.append({**base, "receivers": [{"user": u["id"], "token": u["token"], "server": 0} for u in mine]})
     held: dict[str, Any] = {}
 
@@ -352,14 +447,22 @@ def sc_idle(t: Target, a: argparse.Namespace) -> dict[str, Any]:
         for k, v in r.get("errors", {"fatal: " + r.get("fatal", ""): 1} if "fatal" in r else {}).items():
             errors[k] = errors.get(k, 0) + v
     delta = held.get("rss_kb", before) - before
-    row = {"scenario": "idle", **t.tags(), "target_sockets": a.idle, "opened": opened,
-           "alive_after_hold": sum(r["alive_after_hold"] for r in ok),
-           "pings_ok": f"{sum(r['pings_ok'] for r in ok)}/{sum(r['pings_sent'] for r in ok)}",
-           "hold_s": a.idle_hold, "ramp_s": round(max((r["ramp_s"] for r in ok), default=0), 1),
-           "rss_before_mb": round(before / 1024, 1), "rss_held_mb": round(held.get("rss_kb", 0) / 1024, 1),
-           "rss_after_close_mb": round(after_close / 1024, 1),
-           "kb_per_socket": round(delta / opened, 1) if opened else None,
-           "server_cpu_s": round(srv.cpu_seconds() - cpu0, 1), "errors": errors}
+    row = {
+        "scenario": "idle",
+        **t.tags(),
+        "target_sockets": a.idle,
+        "opened": opened,
+        "alive_after_hold": sum(r["alive_after_hold"] for r in ok),
+        "pings_ok": f"{sum(r['pings_ok'] for r in ok)}/{sum(r['pings_sent'] for r in ok)}",
+        "hold_s": a.idle_hold,
+        "ramp_s": round(max((r["ramp_s"] for r in ok), default=0), 1),
+        "rss_before_mb": round(before / 1024, 1),
+        "rss_held_mb": round(held.get("rss_kb", 0) / 1024, 1),
+        "rss_after_close_mb": round(after_close / 1024, 1),
+        "kb_per_socket": round(delta / opened, 1) if opened else None,
+        "server_cpu_s": round(srv.cpu_seconds() - cpu0, 1),
+        "errors": errors,
+    }
     emit(row)
     return row
 
@@ -372,7 +475,7 @@ def sc_reconnect(t: Target, a: argparse.Namespace) -> dict[str, Any] | None:
     n_srv = len(t.servers)
     recv = [{"user": u["id"], "token": u["token"], "server": i % n_srv} for i, u in enumerate(users)]
     base = {"mode": t.kind, "http_bases": t.http, "ws_bases": t.ws}
-    hello = loadgen.run([{**base, "kind": "hello", "receivers": recv[w::a.workers]} for w in range(a.workers)])
+    hello = loadgen.run([{**base, "kind": "hello", "receivers": recv[w :: a.workers]} for w in range(a.workers)])
     last: dict[int, int] = {}
     errors: dict[str, int] = {}
     for r in hello:
@@ -390,8 +493,9 @@ def sc_reconnect(t: Target, a: argparse.Namespace) -> dict[str, Any] | None:
     def on_ready() -> None:
         before["stats"] = [s.stats() for s in t.servers]
 
-    results = loadgen.run([{**base, "kind": "resume", "receivers": recv[w::a.workers]} for w in range(a.workers)],
-                          on_ready=on_ready)
+    results = loadgen.run(
+        [{**base, "kind": "resume", "receivers": recv[w :: a.workers]} for w in range(a.workers)], on_ready=on_ready
+    )
     after = [s.stats() for s in t.servers]
     ok = [r for r in results if "fatal" not in r]
     for r in results:
@@ -401,11 +505,20 @@ def sc_reconnect(t: Target, a: argparse.Namespace) -> dict[str, Any] | None:
     log_q = sum(x["event_log_queries"] for x in after) - sum(x["event_log_queries"] for x in before.get("stats", after))
     complete = sum(r["complete"] for r in ok)
     span = (max(r["end"] for r in ok) - min(r["start"] for r in ok)) if ok else None
-    row = {"scenario": "reconnect", **t.tags(), "sockets": a.reconnect, "missed_each": a.missed,
-           "complete": complete, "wrong": sum(r["wrong"] for r in ok), "catch_up_s": round(span, 2) if span else None,
-           "events_replayed": complete * a.missed, "seed_s": round(seed_s, 1),
-           "sql_per_reconnect": round(queries / a.reconnect, 2), "event_log_sql_per_resume": round(log_q / a.reconnect, 2),
-           "errors": errors}
+    row = {
+        "scenario": "reconnect",
+        **t.tags(),
+        "sockets": a.reconnect,
+        "missed_each": a.missed,
+        "complete": complete,
+        "wrong": sum(r["wrong"] for r in ok),
+        "catch_up_s": round(span, 2) if span else None,
+        "events_replayed": complete * a.missed,
+        "seed_s": round(seed_s, 1),
+        "sql_per_reconnect": round(queries / a.reconnect, 2),
+        "event_log_sql_per_resume": round(log_q / a.reconnect, 2),
+        "errors": errors,
+    }
     emit(row)
     return row
 
@@ -415,9 +528,11 @@ def project_smoke(t: Target) -> str | None:
     try:
         # One registration per server run: the configuration's database outlives a server's run.
         name = f"smoke{os.getpid()}{t.server}"
-        status, body = http_json("POST", t.http[0] + "/api/v1/auth/register/",
-                                 {"username": name, "email": f"{name}@bench.invalid",
-                                  "password": "a-Bench-passw0rd"})
+        status, body = http_json(
+            "POST",
+            t.http[0] + "/api/v1/auth/register/",
+            {"username": name, "email": f"{name}@bench.invalid", "password": "a-Bench-passw0rd"},
+        )
         if status != 201 or not isinstance(body, dict) or "token" not in body:
             return f"POST /api/v1/auth/register/ -> {status} {str(body)[:160]}"
         pairs = make_pairs(t, 1)
@@ -429,8 +544,13 @@ def project_smoke(t: Target) -> str | None:
     return None
 
 
-RUNNERS = {"latency": sc_latency, "throughput": sc_throughput, "fanout": sc_fanout, "idle": sc_idle,
-           "reconnect": sc_reconnect}
+RUNNERS = {
+    "latency": sc_latency,
+    "throughput": sc_throughput,
+    "fanout": sc_fanout,
+    "idle": sc_idle,
+    "reconnect": sc_reconnect,
+}
 
 
 def users_needed(a: argparse.Namespace) -> int:
@@ -440,7 +560,9 @@ def users_needed(a: argparse.Namespace) -> int:
 def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     cfg = Config(name, a, tmp)
-    print(f"\n=== configuration: {name} ({cfg.database}, {cfg.layer}, {cfg.processes} server process(es)) ===", flush=True)
+    print(
+        f"\n=== configuration: {name} ({cfg.database}, {cfg.layer}, {cfg.processes} server process(es)) ===", flush=True
+    )
     try:
         cfg.users = []
         if "project" in a.targets:
@@ -449,14 +571,17 @@ def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
             t0 = time.monotonic()
             dbsetup(cfg, "migrate")
             cfg.users = dbsetup(cfg, "users", str(users_needed(a) * len(a.servers)))
-            print(f"  project database ready: migrated, {len(cfg.users)} users in {time.monotonic() - t0:.1f}s", flush=True)
+            print(
+                f"  project database ready: migrated, {len(cfg.users)} users in {time.monotonic() - t0:.1f}s",
+                flush=True,
+            )
         for server in a.servers:
             for kind in a.targets:
                 print(f"\n--- {name} / {server} / {kind} ---", flush=True)
                 t = Target(kind, cfg, server, a, users_needed(a))
                 if kind == "project":
                     # Each server's run gets users of its own: no events left over from the last one.
-                    cfg.users = cfg.users[users_needed(a):]
+                    cfg.users = cfg.users[users_needed(a) :]
                 try:
                     if kind == "project":
                         missing = project_smoke(t)
@@ -489,27 +614,33 @@ def summary(mach: dict[str, Any]) -> None:
 
     def get(cfg: str, srv: str, tgt: str, sc: str, **match: Any) -> dict[str, Any] | None:
         for r in RESULTS:
-            if (r["config"], r["server"], r["target"], r["scenario"]) == (cfg, srv, tgt, sc) and all(r.get(k) == v for k, v in match.items()):
+            if (r["config"], r["server"], r["target"], r["scenario"]) == (cfg, srv, tgt, sc) and all(
+                r.get(k) == v for k, v in match.items()
+            ):
                 return r
         return None
 
     for cfg, srv in combos:
         lines = []
-        for label, sc, key, match in [("max sustained msg/s (zero loss)", "throughput", "max_sustained_msg_s", {}),
-                                      ("p99 ms @ 50 msg/s", "latency", "p99_ms", {"rate": 50}),
-                                      ("p50 ms @ 50 msg/s", "latency", "p50_ms", {"rate": 50}),
-                                      ("lost @ 50 msg/s", "latency", "lost", {"rate": 50}),
-                                      ("fan-out lost (5 tabs)", "fanout", "lost", {}),
-                                      ("idle sockets opened", "idle", "opened", {}),
-                                      ("idle KB per socket", "idle", "kb_per_socket", {}),
-                                      ("reconnect catch-up s", "reconnect", "catch_up_s", {}),
-                                      ("SQL per reconnect", "reconnect", "sql_per_reconnect", {})]:
+        for label, sc, key, match in [
+            ("max sustained msg/s (zero loss)", "throughput", "max_sustained_msg_s", {}),
+            ("p99 ms @ 50 msg/s", "latency", "p99_ms", {"rate": 50}),
+            ("p50 ms @ 50 msg/s", "latency", "p50_ms", {"rate": 50}),
+            ("lost @ 50 msg/s", "latency", "lost", {"rate": 50}),
+            ("fan-out lost (5 tabs)", "fanout", "lost", {}),
+            ("idle sockets opened", "idle", "opened", {}),
+            ("idle KB per socket", "idle", "kb_per_socket", {}),
+            ("reconnect catch-up s", "reconnect", "catch_up_s", {}),
+            ("SQL per reconnect", "reconnect", "sql_per_reconnect", {}),
+        ]:
             f = get(cfg, srv, "floor", sc, **match)
             p = get(cfg, srv, "project", sc, **match)
             fv = f.get(key) if f else None
             pv = p.get(key) if p else None
             ratio = f"{pv / fv:.2f}x" if isinstance(fv, (int, float)) and isinstance(pv, (int, float)) and fv else ""
-            lines.append(f"{cfg:9} {srv:8} {label:34} {str(fv if fv is not None else '-'):>12} {str(pv if pv is not None else '-'):>12} {ratio:>8}")
+            lines.append(
+                f"{cfg:9} {srv:8} {label:34} {str(fv if fv is not None else '-'):>12} {str(pv if pv is not None else '-'):>12} {ratio:>8}"
+            )
         print("\n".join(lines))
     for r in RESULTS:
         if r["scenario"] == "smoke":
@@ -537,11 +668,18 @@ def main() -> None:
     p.add_argument("--reconnect", type=int, default=1000)
     p.add_argument("--missed", type=int, default=100)
     p.add_argument("--workers", type=int, default=2, help="load-generator processes")
-    p.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
-                   help="a throwaway database: dropped and re-created by the bench")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
+        help="a throwaway database: dropped and re-created by the bench",
+    )
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
-    p.add_argument("--profile", metavar="DIR", help="sample the servers with py-spy; collapsed stacks go to DIR "
-                   "(rank them: python -m bench.profile_summary DIR/*.txt)")
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample the servers with py-spy; collapsed stacks go to DIR "
+        "(rank them: python -m bench.profile_summary DIR/*.txt)",
+    )
     p.add_argument("--profile-target", choices=["floor", "project", "both"], default="project")
     p.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL (CPU, not waits)")
     p.add_argument("--out", default=str(ROOT / "var" / "bench"), help="where the JSON lines are also written")
@@ -564,8 +702,10 @@ def main() -> None:
         if name == "prod":
             why = ("project" in a.targets and pg_available(a.pg_url)) or redis_available(a.redis_url)
             if why:
-                print(f"\n=== configuration: prod SKIPPED: {why}. Set BENCH_DATABASE_URL / BENCH_REDIS_URL "
-                      f"(default {DEFAULT_PG}, {DEFAULT_REDIS}) to run it. ===")
+                print(
+                    f"\n=== configuration: prod SKIPPED: {why}. Set BENCH_DATABASE_URL / BENCH_REDIS_URL "
+                    f"(default {DEFAULT_PG}, {DEFAULT_REDIS}) to run it. ==="
+                )
                 continue
         run_config(name, a, mach)
     for r in RESULTS:

@@ -50,11 +50,21 @@ def main() -> None:
         n = int(sys.argv[2])
         ids = json.loads(sys.stdin.read())
         for i in range(n):
-            publish(ids, "message.created", {
-                "thread": 0,
-                "message": {"id": i, "thread": 0, "sender": None, "body": f"missed event {i} " + "x" * 80,
-                            "client_id": None, "created_at": "2025-01-01T00:00:00Z"},
-            })
+            publish(
+                ids,
+                "message.created",
+                {
+                    "thread": 0,
+                    "message": {
+                        "id": i,
+                        "thread": 0,
+                        "sender": None,
+                        "body": f"missed event {i} " + "x" * 80,
+                        "client_id": None,
+                        "created_at": "2025-01-01T00:00:00Z",
+                    },
+                },
+            )
         last = dict(Stream.objects.filter(user_id__in=ids).values_list("user_id", "last_event_id"))
         print(json.dumps({str(k): v for k, v in last.items()}))
     else:

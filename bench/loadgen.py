@@ -82,6 +82,7 @@ def _find_body(frame: dict[str, Any]) -> str | None:
 
 # --- scenario: delivery at a fixed offered rate (latency, throughput, fan-out) -----------------
 
+
 async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     mode = spec["mode"]
     api = Api(spec["http_bases"], limit=spec.get("http_limit", 64))
@@ -146,7 +147,10 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
                 status, _ = await api.post(s["server"], "/send", {"to": s["to"], "body": body, "sent_at": t0})
             else:
                 status, _ = await api.post(
-                    s["server"], f"/api/v1/threads/{s['thread']}/messages/", {"body": body, "client_id": key}, s["token"]
+                    s["server"],
+                    f"/api/v1/threads/{s['thread']}/messages/",
+                    {"body": body, "client_id": key},
+                    s["token"],
                 )
         except Exception as exc:
             errors[f"post: {type(exc).__name__}"] += 1
@@ -204,6 +208,7 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
 
 # --- scenario: idle capacity ------------------------------------------------------------------
 
+
 async def _idle(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     api = Api(spec["http_bases"], limit=spec.get("concurrency", 100))
     sem = asyncio.Semaphore(spec.get("concurrency", 100))
@@ -238,12 +243,18 @@ async def _idle(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
             errors[f"ping: {type(exc).__name__}"] += 1
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     await api.close()
-    return {"opened": len(sockets), "alive_after_hold": alive, "pings_ok": pongs,
-            "pings_sent": len(sockets[:: max(1, len(sockets) // 20)]) if sockets else 0,
-            "ramp_s": ramp, "errors": dict(errors)}
+    return {
+        "opened": len(sockets),
+        "alive_after_hold": alive,
+        "pings_ok": pongs,
+        "pings_sent": len(sockets[:: max(1, len(sockets) // 20)]) if sockets else 0,
+        "ramp_s": ramp,
+        "errors": dict(errors),
+    }
 
 
 # --- scenario: mass reconnect -------------------------------------------------------------------
+
 
 async def _hello_only(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     """Phase 1: each user connects once to learn `last_event_id`, then goes away."""
@@ -297,8 +308,13 @@ async def _resume(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
             return
         since = r["last_event_id"]
         try:
-            ws = await ws_connect(f"{spec['ws_bases'][r['server']]}/ws/?ticket={tickets[user]}", compression=None,
-                                  ping_interval=None, max_size=2**22, open_timeout=60)
+            ws = await ws_connect(
+                f"{spec['ws_bases'][r['server']]}/ws/?ticket={tickets[user]}",
+                compression=None,
+                ping_interval=None,
+                max_size=2**22,
+                open_timeout=60,
+            )
             ids: list[int] = []
             async with ws:
                 hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
@@ -317,14 +333,21 @@ async def _resume(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
             else:
                 wrong += 1
                 if wrong <= 3:
-                    errors[f"user {user}: got {len(ids)} ids, first {ids[:2]}, expected {r['missed']} from {since + 1}"] += 1
+                    errors[
+                        f"user {user}: got {len(ids)} ids, first {ids[:2]}, expected {r['missed']} from {since + 1}"
+                    ] += 1
         except Exception as exc:
             errors[f"{type(exc).__name__}: {str(exc)[:60]}"] += 1
 
     await asyncio.gather(*(one(r) for r in spec["receivers"]))
     await api.close()
-    return {"start": start, "end": max(ends) if ends else time.monotonic(), "complete": complete, "wrong": wrong,
-            "errors": dict(errors)}
+    return {
+        "start": start,
+        "end": max(ends) if ends else time.monotonic(),
+        "complete": complete,
+        "wrong": wrong,
+        "errors": dict(errors),
+    }
 
 
 KINDS = {"deliver": _deliver, "idle": _idle, "hello": _hello_only, "resume": _resume}

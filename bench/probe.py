@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _lock = threading.Lock()
 _counts = {"queries": 0, "event_log_queries": 0}
@@ -47,7 +48,9 @@ def wrap(app: Callable[..., Any]) -> Callable[..., Any]:
         if scope["type"] == "http" and scope["path"] == "/__bench__/stats":
             with _lock:
                 body = json.dumps({"pid": os.getpid(), "rss_kb": _rss_kb(), **_counts}).encode()
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": body})
             return
         await app(scope, receive, send)

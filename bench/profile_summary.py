@@ -12,8 +12,10 @@ import argparse
 import re
 from collections import Counter
 
-IDLE = re.compile(r"(select|poll|epoll|_run_once \(asyncio|wait \(threading|_worker \(concurrent|"
-                  r"get \(queue|acquire|run_forever|sleep)")
+IDLE = re.compile(
+    r"(select|poll|epoll|_run_once \(asyncio|wait \(threading|_worker \(concurrent|"
+    r"get \(queue|acquire|run_forever|sleep)"
+)
 # uvloop's loop is C: a sample whose top Python frame is the runner is the loop itself, mostly
 # waiting in epoll (py-spy without --native cannot tell), so it is counted apart as "loop".
 LOOP = re.compile(r"^Runner\.run \(asyncio/runners\.py")
@@ -26,7 +28,9 @@ def frame_name(frame: str) -> str:
         return frame
     func, path = m.groups()
     parts = path.replace("\\", "/").split("/")
-    short = "/".join(parts[-2:]) if "site-packages" not in path else "/".join(parts[parts.index("site-packages") + 1:][:2])
+    short = (
+        "/".join(parts[-2:]) if "site-packages" not in path else "/".join(parts[parts.index("site-packages") + 1 :][:2])
+    )
     return f"{func} ({short})"
 
 

@@ -4,7 +4,7 @@ senders can offer hundreds of messages a second. The check itself still runs on 
 cache round trips are measured); only the threshold moves.
 """
 
-from config.settings import *  # noqa: F401,F403
 from config import settings as _base
+from config.settings import *  # noqa: F401,F403
 
 MESSAGING = {**getattr(_base, "MESSAGING", {}), "SEND_RATE_PER_MINUTE": 10**9}

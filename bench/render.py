@@ -109,36 +109,38 @@ def cases(n: int) -> dict[str, str]:
     """Pathological inputs of about `n` characters each (never more)."""
     half = n // 2
     out = {name: _fill(pattern, n) for name, pattern in PATTERNS.items()}
-    out.update({
-        "[ * N + ] * N": "[" * half + "]" * half,
-        "* * N + a": "*" * (n - 1) + "a",
-        "_ * N + a": "_" * (n - 1) + "a",
-        "* * N + a + * * N": "*" * (half - 1) + "a" + "*" * half,
-        "_ * N + a + _ * N": "_" * (half - 1) + "a" + "_" * half,
-        "~ * N + a + ~ * N": "~" * (half - 1) + "a" + "~" * half,
-        # emphasis opened N times, closed N times: nests N deep
-        "*a (N) + ' a*' (N)": "*a " * (n // 6) + " a*" * (n // 6),
-        "**a (N) + ' a**' (N)": "**a " * (n // 8) + " a**" * (n // 8),
-        "[a (N) + ](/u) (N)": "[a " * (n // 8) + "](/u) " * (n // 8),
-        "![a (N) + ](/u) (N)": "![a " * (n // 9) + "](/u) " * (n // 9),
-        # cmark#255: each item one level deeper
-        "nested list": _lines_upto(n, lambda i: "  " * i + "* foo\n"),
-        "nested ordered list": _lines_upto(n, lambda i: "   " * i + "1. a\n"),
-        "nested quote lines": _lines_upto(n, lambda i: "> " * (i + 1) + "a\n"),
-        "backtick runs 1..k": _lines_upto(n, lambda i: "`" * (i + 1) + "a"),
-        # markdown-it#1000, pulldown-cmark#832, md4c#345: tables fill in missing cells
-        "table: wide header, short rows": _table_explosion(n),
-        "table: many columns": ("a|" * (n // 6)) + "\n" + ("-|" * (n // 6)) + "\n" + ("b|" * (n // 6)),
-        "many link refs": _many_refs(n),
-        "long ref definition": "[" + "a" * (n - 10) + "]: /u",
-        "long ref labels": "[" + "a" * (half - 2) + "] [" + "a" * (half - 3) + "]",
-        "ref def, unclosed title": "[a]: /u '" + "b" * (n - 9),
-        # one definition of n/2 chars used n/6 times: output would be n²/12 without a cap
-        "ref expansion": "[a]: /" + "b" * half + "\n\n" + "[a]" * ((half - 10) // 3),
-        "long link destination": "[a](" + "b" * (n - 5) + ")",
-        "links": "[a](/u) " * (n // 8),
-        "images": "![a](http://x.example/i.png) " * (n // 29),
-    })
+    out.update(
+        {
+            "[ * N + ] * N": "[" * half + "]" * half,
+            "* * N + a": "*" * (n - 1) + "a",
+            "_ * N + a": "_" * (n - 1) + "a",
+            "* * N + a + * * N": "*" * (half - 1) + "a" + "*" * half,
+            "_ * N + a + _ * N": "_" * (half - 1) + "a" + "_" * half,
+            "~ * N + a + ~ * N": "~" * (half - 1) + "a" + "~" * half,
+            # emphasis opened N times, closed N times: nests N deep
+            "*a (N) + ' a*' (N)": "*a " * (n // 6) + " a*" * (n // 6),
+            "**a (N) + ' a**' (N)": "**a " * (n // 8) + " a**" * (n // 8),
+            "[a (N) + ](/u) (N)": "[a " * (n // 8) + "](/u) " * (n // 8),
+            "![a (N) + ](/u) (N)": "![a " * (n // 9) + "](/u) " * (n // 9),
+            # cmark#255: each item one level deeper
+            "nested list": _lines_upto(n, lambda i: "  " * i + "* foo\n"),
+            "nested ordered list": _lines_upto(n, lambda i: "   " * i + "1. a\n"),
+            "nested quote lines": _lines_upto(n, lambda i: "> " * (i + 1) + "a\n"),
+            "backtick runs 1..k": _lines_upto(n, lambda i: "`" * (i + 1) + "a"),
+            # markdown-it#1000, pulldown-cmark#832, md4c#345: tables fill in missing cells
+            "table: wide header, short rows": _table_explosion(n),
+            "table: many columns": ("a|" * (n // 6)) + "\n" + ("-|" * (n // 6)) + "\n" + ("b|" * (n // 6)),
+            "many link refs": _many_refs(n),
+            "long ref definition": "[" + "a" * (n - 10) + "]: /u",
+            "long ref labels": "[" + "a" * (half - 2) + "] [" + "a" * (half - 3) + "]",
+            "ref def, unclosed title": "[a]: /u '" + "b" * (n - 9),
+            # one definition of n/2 chars used n/6 times: output would be n²/12 without a cap
+            "ref expansion": "[a]: /" + "b" * half + "\n\n" + "[a]" * ((half - 10) // 3),
+            "long link destination": "[a](" + "b" * (n - 5) + ")",
+            "links": "[a](/u) " * (n // 8),
+            "images": "![a](http://x.example/i.png) " * (n // 29),
+        }
+    )
     return {name: text[:n] for name, text in out.items()}
 
 
@@ -163,14 +165,16 @@ TYPICAL: dict[str, str] = {
         "Our stack:\n\n```python\nimport meetingbot\nbot = meetingbot.Bot(token=TOKEN)\nbot.join(url)\n```\n\n"
         "Docs I read: <https://example.com/docs> and [the FAQ](https://example.com/faq#pricing).\n\n"
         "- [ ] trial\n- [ ] contract\n\nCheers,\nAda\n"
-    ) * 2,
+    )
+    * 2,
     "offer body, 5 KB": (
         "# MeetingBot\n\nAn **AI note taker** that joins your calls, writes the summary and files the "
         "action items.\n\n## What you get\n\n- transcripts in 30 languages\n- summaries in *your* template\n"
         "- integrations: Slack, Notion, Linear\n\n## Pricing\n\nFree for 5 meetings a month, then "
         "$12/month. ~~$20~~ launch price.\n\n```bash\npip install meetingbot\nmeetingbot login\n```\n\n"
         "Questions? [Write me](mailto:ada@example.com).\n\n---\n\n"
-    ) * 12,
+    )
+    * 12,
 }
 
 
@@ -254,13 +258,25 @@ def _fmt(cell: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000],
-                        help="input sizes in characters (default: 10000 = messages' MAX_BODY_CHARS, 100000)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        help="input sizes in characters (default: 10000 = messages' MAX_BODY_CHARS, 100000)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="renders per input; the best counts")
-    parser.add_argument("--compare", action="store_true",
-                        help="also time Python-Markdown (the previous renderer) and markdown-it-py if installed")
-    parser.add_argument("--old-timeout", type=float, default=10.0,
-                        help="seconds before a Python-Markdown render is given up (default 10)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time Python-Markdown (the previous renderer) and markdown-it-py if installed",
+    )
+    parser.add_argument(
+        "--old-timeout",
+        type=float,
+        default=10.0,
+        help="seconds before a Python-Markdown render is given up (default 10)",
+    )
     parser.add_argument("--top", type=int, default=15, help="rows printed per size (slowest first); 0: all")
     args = parser.parse_args(argv)
 
@@ -297,7 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.top and group != "typical":
             rows = rows[: args.top]
         print(f"\n== {group} ({'slowest first' if group != 'typical' else 'each'}) ==")
-        header = f"{'input':34} {'chars':>8}" + "".join(f" {n + ' ms':>18}" for n in names) + f" {'project chars/ms':>17}"
+        header = (
+            f"{'input':34} {'chars':>8}" + "".join(f" {n + ' ms':>18}" for n in names) + f" {'project chars/ms':>17}"
+        )
         print(header)
         for r in rows:
             cells = "".join(f" {_fmt(r[n]):>18}" for n in names)

@@ -61,17 +61,34 @@ METRICS = [
 
 
 def table(rows: list[dict[str, Any]], cfg: str, srv: str) -> str:
-    out = [f"**{cfg} / {srv}**", "", "| metric | floor | project | project/floor | target |", "| --- | --- | --- | --- | --- |"]
+    out = [
+        f"**{cfg} / {srv}**",
+        "",
+        "| metric | floor | project | project/floor | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for label, sc, key, match, target, _ in METRICS:
         if match is None:
-            f = sum(r["lost"] for r in rows if (r.get("config"), r.get("server"), r.get("target"), r.get("scenario")) == (cfg, srv, "floor", sc))
-            p = sum(r["lost"] for r in rows if (r.get("config"), r.get("server"), r.get("target"), r.get("scenario")) == (cfg, srv, "project", sc))
+            f = sum(
+                r["lost"]
+                for r in rows
+                if (r.get("config"), r.get("server"), r.get("target"), r.get("scenario")) == (cfg, srv, "floor", sc)
+            )
+            p = sum(
+                r["lost"]
+                for r in rows
+                if (r.get("config"), r.get("server"), r.get("target"), r.get("scenario")) == (cfg, srv, "project", sc)
+            )
         else:
             fr, pr = pick(rows, cfg, srv, "floor", sc, **match), pick(rows, cfg, srv, "project", sc, **match)
             f, p = (fr or {}).get(key), (pr or {}).get(key)
             if key == "sql_per_reconnect" and pr:
                 p = f"{pr['sql_per_reconnect']} ({pr['event_log_sql_per_resume']})"
-        ratio = f"{p / f:.2f}×" if isinstance(f, (int, float)) and isinstance(p, (int, float)) and not isinstance(f, bool) and f else ""
+        ratio = (
+            f"{p / f:.2f}×"
+            if isinstance(f, (int, float)) and isinstance(p, (int, float)) and not isinstance(f, bool) and f
+            else ""
+        )
         out.append(f"| {label} | {fmt(f)} | {fmt(p)} | {ratio} | {target} |")
     return "\n".join(out)
 

@@ -33,14 +33,30 @@ def _raise_nofile() -> None:
 
 def command(server: str, app: str, port: int) -> list[str]:
     if server == "uvicorn":
-        return [str(BIN / "uvicorn"), APPS[app], "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
-                "--http", "httptools", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
+        return [
+            str(BIN / "uvicorn"),
+            APPS[app],
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ]
     return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0", APPS[app]]
 
 
 class Server:
-    def __init__(self, server: str, app: str, env: dict[str, str], log_dir: Path,
-                 profile_dir: Path | None = None) -> None:
+    def __init__(
+        self, server: str, app: str, env: dict[str, str], log_dir: Path, profile_dir: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.app, self.server = app, server
         self.profile_dir = profile_dir
@@ -49,8 +65,14 @@ class Server:
         self.ws_base = f"ws://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{app}-{server}-{self.port}.log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(command(server, app, self.port), cwd=ROOT, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, preexec_fn=_raise_nofile)
+        self.proc = subprocess.Popen(
+            command(server, app, self.port),
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_raise_nofile,
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -74,10 +96,24 @@ class Server:
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         self.profile_path = self.profile_dir / f"{self.app}-{self.server}-{self.proc.pid}.txt"
         self.profiler = subprocess.Popen(
-            [str(BIN / "py-spy"), "record", "--pid", str(self.proc.pid), "--rate", "200", "--nonblocking",
-             "--threads", "--format", "raw", "--output", str(self.profile_path),
-             *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else [])],
-            stdout=subprocess.DEVNULL, stderr=self.log)
+            [
+                str(BIN / "py-spy"),
+                "record",
+                "--pid",
+                str(self.proc.pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--threads",
+                "--format",
+                "raw",
+                "--output",
+                str(self.profile_path),
+                *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
 
     def stats(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.base + "/__bench__/stats", timeout=10) as resp:

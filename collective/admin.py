@@ -43,13 +43,19 @@ class UserAdmin(DjangoUserAdmin):
         ("Counters (maintained by services)", {"fields": USER_COUNTERS}),
         (
             "Notifications",
-            {"fields": ("phone_number", "phone_verified_at", "sms_enabled", "time_zone",
-                        "quiet_hours_start", "quiet_hours_end")},
+            {
+                "fields": (
+                    "phone_number",
+                    "phone_verified_at",
+                    "sms_enabled",
+                    "time_zone",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                )
+            },
         ),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),)
 
 
 @admin.register(Taxonomy)

@@ -23,8 +23,9 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
     account = login_account_key(request.POST.get("username", ""))
     wait = _client_limit().retry_after(client) or login_account_limit().retry_after(account)
     if wait:
-        response = HttpResponse(f"Too many failed logins; try again in {wait} s.\n", status=429,
-                                content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            f"Too many failed logins; try again in {wait} s.\n", status=429, content_type="text/plain; charset=utf-8"
+        )
         response["Retry-After"] = str(wait)
         return response
     response = admin.site.login(request, extra_context)

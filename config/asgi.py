@@ -199,11 +199,10 @@ class OneHopASGIHandler(ASGIHandler):
 
 django_asgi_app = OneHopASGIHandler()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-
-from realtime.routing import websocket_application  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from config.proxy import TrustedProxyMiddleware  # noqa: E402
+from realtime.routing import websocket_application  # noqa: E402
 
 # Proxy headers believed only from TRUSTED_PROXIES (config/proxy.py), for HTTP and WebSocket.
 application = TrustedProxyMiddleware(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))

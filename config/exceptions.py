@@ -120,7 +120,11 @@ def _is_transient(exc: OperationalError) -> bool:
 # restarting, PostgreSQL unreachable (Django wraps psycopg's errors), a socket-level failure, a
 # timeout. Never a client's fault. One tuple, so every such place agrees on what an outage is.
 DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
-    RedisError, OperationalError, InterfaceError, OSError, TimeoutError,
+    RedisError,
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
 )
 
 # Seconds a client should wait before sending the request again: the pool retries PostgreSQL and
@@ -153,6 +157,7 @@ def _causes(exc: BaseException | None):
 def _driver_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
     """(psycopg_pool's errors, psycopg's connection-level errors, Redis's, the broker's), each
     empty if that library is not installed. Imported once, on the first error."""
+
     def load(module: str, *names: str) -> tuple[type, ...]:
         try:
             mod = importlib.import_module(module)
@@ -243,8 +248,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = unavailable_code(exc)
     if code:
         request = context.get("request")
-        response = Response(unavailable_body(exc, code, getattr(request, "path", "")),
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response = Response(
+            unavailable_body(exc, code, getattr(request, "path", "")), status=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response._has_been_logged = True  # logged above; not again as an ERROR by django.request
         return response

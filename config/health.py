@@ -79,8 +79,9 @@ async def _probe(name: str, check) -> str:
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:
-    database, channel_layer = await asyncio.gather(_probe("database", _database),
-                                                   _probe("channel_layer", _channel_layer))
+    database, channel_layer = await asyncio.gather(
+        _probe("database", _database), _probe("channel_layer", _channel_layer)
+    )
     body = {"status": "ok", "database": database, "channel_layer": channel_layer}
     if database != "ok" or channel_layer != "ok":
         body["status"] = "error"

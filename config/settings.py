@@ -132,8 +132,11 @@ if DATABASE_URL:
         # dropped network path) held each new connection for psycopg's default of 130 s. libpq
         # counts whole seconds and takes at least 2.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
-    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_int("DB_POOL_MAX_SIZE", 20) > 0 \
-            and not DATABASES["default"]["CONN_MAX_AGE"]:
+    if (
+        DATABASES["default"]["ENGINE"].endswith("postgresql")
+        and env_int("DB_POOL_MAX_SIZE", 20) > 0
+        and not DATABASES["default"]["CONN_MAX_AGE"]
+    ):
         # A connection pool (psycopg_pool) per process. Under ASGI every request runs its sync code
         # in a thread of its own, so CONN_MAX_AGE cannot keep a connection across requests: without
         # the pool each request (and each socket handshake) opened a PostgreSQL connection, a

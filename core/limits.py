@@ -32,9 +32,7 @@ class JSONSizeValidator:
         except (TypeError, ValueError, RecursionError):
             raise ValidationError("Not a JSON document this service can store.", code="invalid") from None
         if size > self.max_bytes:
-            raise ValidationError(
-                f"At most {self.max_bytes:,} bytes of JSON (this is {size:,}).", code="too_large"
-            )
+            raise ValidationError(f"At most {self.max_bytes:,} bytes of JSON (this is {size:,}).", code="too_large")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JSONSizeValidator) and other.max_bytes == self.max_bytes

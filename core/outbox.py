@@ -106,8 +106,13 @@ def publish(row: OutboxTask, *, using: str | None = None) -> bool:
             retry=False,
         )
     except Exception as exc:  # the broker is away (kombu OperationalError, redis ConnectionError, ...)
-        logger.warning("outbox: task %s #%s not published (%s: %s); the flush will retry", row.task, row.pk,
-                       type(exc).__name__, exc)
+        logger.warning(
+            "outbox: task %s #%s not published (%s: %s); the flush will retry",
+            row.task,
+            row.pk,
+            type(exc).__name__,
+            exc,
+        )
         return False
     now = timezone.now()
     OutboxTask.objects.using(using).filter(pk=row.pk).update(enqueued_at=now, attempts=F("attempts") + 1)

@@ -59,10 +59,29 @@ _CMARK_OPTIONS = (
 )
 _CMARK_EXTENSIONS = ["strikethrough"]
 
-ALLOWED_TAGS = frozenset({
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "del",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "strong",
+        "em",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "del",
+    }
+)
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener noreferrer"
@@ -97,7 +116,7 @@ def _safe_href(value: str) -> str | None:
         return value  # relative: a path, ?query or #fragment on this site
     name = scheme.group(1).lower()
     if name in ("http", "https"):
-        return value if url[scheme.end():].startswith("//") else None
+        return value if url[scheme.end() :].startswith("//") else None
     return value if name in URL_SCHEMES else None
 
 
@@ -142,7 +161,7 @@ def _rewrite(cmark_html: str) -> str | None:
                 links -= 1
         elif name in _VOID:
             if name == "img":
-                parts.append(cmark_html[last:match.start()])
+                parts.append(cmark_html[last : match.start()])
                 parts.append(_image_as_link(match.group(0), links > 0))
                 last = match.end()
         else:

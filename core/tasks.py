@@ -73,8 +73,15 @@ def outbox_flush() -> dict[str, int]:
     too_old = now - dt.timedelta(seconds=_conf("MAX_AGE_SECONDS"))
     given_up = 0
     for row in OutboxTask.objects.filter(Q(attempts__gte=_conf("MAX_ATTEMPTS")) | Q(created_at__lt=too_old))[:500]:
-        logger.error("outbox: giving up on %s(args=%s, kwargs=%s) #%s: %s publishes, created %s", row.task, row.args,
-                     row.kwargs, row.pk, row.attempts, row.created_at.isoformat())
+        logger.error(
+            "outbox: giving up on %s(args=%s, kwargs=%s) #%s: %s publishes, created %s",
+            row.task,
+            row.args,
+            row.kwargs,
+            row.pk,
+            row.attempts,
+            row.created_at.isoformat(),
+        )
         OutboxTask.objects.filter(pk=row.pk).delete()
         given_up += 1
 
@@ -82,9 +89,7 @@ def outbox_flush() -> dict[str, int]:
     lock: dict[str, Any] = {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
     with transaction.atomic():
         rows = list(
-            OutboxTask.objects.select_for_update(**lock).filter(due_rows(now)).order_by("created_at")[
-                : _conf("BATCH")
-            ]
+            OutboxTask.objects.select_for_update(**lock).filter(due_rows(now)).order_by("created_at")[: _conf("BATCH")]
         )
         for row in rows:
             if publish(row):

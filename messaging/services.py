@@ -384,8 +384,13 @@ def message_send_or_replay(
     publish(thread.participant_ids, "message.created", message_event(message))
     announce(
         MessageSent(
-            message_id=message.pk, thread_id=thread.pk, sender_id=sender.pk, recipient_id=recipient_id,
-            body=message.body, notify=notify, sender=sender,
+            message_id=message.pk,
+            thread_id=thread.pk,
+            sender_id=sender.pk,
+            recipient_id=recipient_id,
+            body=message.body,
+            notify=notify,
+            sender=sender,
         )
     )
     return message, True
@@ -423,6 +428,8 @@ class SendContext:
 
 
 _MAX_ID = 2**63 - 1
+
+
 def _context_sql(qn) -> str:
     # The thread if the sender takes part and the other participant has not blocked them
     # (as `selectors.thread_get_for_user`), whether the sender blocked the other, and
@@ -467,8 +474,9 @@ def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> Se
 _datetime_field = None
 
 
-def message_representation(*, message_id: int, thread_id: int, sender_id: int, body: str, body_html: str,
-                           client_id: str | None, created_at) -> dict[str, Any]:
+def message_representation(
+    *, message_id: int, thread_id: int, sender_id: int, body: str, body_html: str, client_id: str | None, created_at
+) -> dict[str, Any]:
     """`MessageSerializer`'s representation of a message just sent (no attachments, not edited,
     not deleted), without building the serializer (tests/messaging/test_send_fast_path.py holds
     the two equal)."""
@@ -506,8 +514,15 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
     with conn.cursor() as cursor:
         cursor.execute(
             prebuilt(conn, "messaging.send_insert", _insert_sql),
-            [context.thread_id, sender.pk, body, body_html, attachments, client_id,
-             conn.ops.adapt_datetimefield_value(now)],
+            [
+                context.thread_id,
+                sender.pk,
+                body,
+                body_html,
+                attachments,
+                client_id,
+                conn.ops.adapt_datetimefield_value(now),
+            ],
         )
         row = cursor.fetchone()
     if row is None:
@@ -515,15 +530,25 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
     message_id = row[0]
     _after_send_updates(thread_id=context.thread_id, sender_id=sender.pk, message_id=message_id, now=now)
     data = message_representation(
-        message_id=message_id, thread_id=context.thread_id, sender_id=sender.pk, body=body, body_html=body_html,
-        client_id=client_id, created_at=now,
+        message_id=message_id,
+        thread_id=context.thread_id,
+        sender_id=sender.pk,
+        body=body,
+        body_html=body_html,
+        client_id=client_id,
+        created_at=now,
     )
     publish(context.participant_ids, "message.created", {"thread": context.thread_id, "message": data})
     recipient_id = context.user_high_id if sender.pk == context.user_low_id else context.user_low_id
     announce(
         MessageSent(
-            message_id=message_id, thread_id=context.thread_id, sender_id=sender.pk, recipient_id=recipient_id,
-            body=body, notify=True, sender=sender,
+            message_id=message_id,
+            thread_id=context.thread_id,
+            sender_id=sender.pk,
+            recipient_id=recipient_id,
+            body=body,
+            notify=True,
+            sender=sender,
         )
     )
     return data
@@ -603,9 +628,13 @@ def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembersh
     membership.last_read_message_id = message_id
     membership.last_read_at = timezone.now()
     membership.save(update_fields=["last_read_message", "last_read_at"])
-    publish(thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id))
+    publish(
+        thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id)
+    )
     last = Thread.objects.filter(pk=thread.pk).values_list("last_message_id", flat=True).first()
     announce(
-        ThreadRead(thread_id=thread.pk, user_id=user.pk, message_id=message_id, to_end=last is None or message_id >= last)
+        ThreadRead(
+            thread_id=thread.pk, user_id=user.pk, message_id=message_id, to_end=last is None or message_id >= last
+        )
     )
     return membership

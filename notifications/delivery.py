@@ -101,9 +101,7 @@ def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None)
         return _skip(notification, "kind_disabled")
     if sms_opted_out(user.phone_number):
         return _skip(notification, "opted_out")
-    until = quiet_until(
-        start=user.quiet_hours_start, end=user.quiet_hours_end, time_zone=user.time_zone, now=now
-    )
+    until = quiet_until(start=user.quiet_hours_start, end=user.quiet_hours_end, time_zone=user.time_zone, now=now)
     if until is not None:
         Notification.objects.filter(pk=notification.pk).update(
             sms_state=SmsState.HELD, sms_reason="quiet_hours", sms_hold_until=until
@@ -121,9 +119,7 @@ def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None)
         body=notification.sms_text,
         created_at=now,
     )
-    Notification.objects.filter(pk=notification.pk).update(
-        sms_state=SmsState.SENT, sms_reason="", sms_hold_until=None
-    )
+    Notification.objects.filter(pk=notification.pk).update(sms_state=SmsState.SENT, sms_reason="", sms_hold_until=None)
     return Decision("send", sms_id=sms.pk)
 
 
@@ -202,11 +198,24 @@ def sms_expire_stuck(*, now: dt.datetime | None = None) -> int:
 # Twilio's statuses, in the order a message moves through them; a late callback never moves
 # a record back (callbacks can arrive out of order).
 _TWILIO_RANK = {
-    "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
-    "delivered": 4, "undelivered": 4, "failed": 4, "read": 5, "canceled": 4,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 5,
+    "canceled": 4,
 }
-_OURS = {"sent": SmsStatus.SENT, "delivered": SmsStatus.DELIVERED, "undelivered": SmsStatus.UNDELIVERED,
-         "failed": SmsStatus.FAILED, "read": SmsStatus.DELIVERED}
+_OURS = {
+    "sent": SmsStatus.SENT,
+    "delivered": SmsStatus.DELIVERED,
+    "undelivered": SmsStatus.UNDELIVERED,
+    "failed": SmsStatus.FAILED,
+    "read": SmsStatus.DELIVERED,
+}
 
 
 @transaction.atomic

@@ -67,12 +67,8 @@ class Notification(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notification_recipient_newest"),
-            models.Index(
-                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_recipient_unread"
-            ),
-            models.Index(
-                fields=["sms_hold_until"], condition=Q(sms_state="held"), name="notification_sms_held"
-            ),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_recipient_unread"),
+            models.Index(fields=["sms_hold_until"], condition=Q(sms_state="held"), name="notification_sms_held"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
@@ -171,4 +167,3 @@ class SmsOptOut(models.Model):
 
     class Meta:
         db_table = "messaging_smsoptout"
-

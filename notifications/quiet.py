@@ -10,12 +10,10 @@ def _zone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+        return dt.UTC
 
 
-def quiet_until(
-    *, start: dt.time | None, end: dt.time | None, time_zone: str, now: dt.datetime
-) -> dt.datetime | None:
+def quiet_until(*, start: dt.time | None, end: dt.time | None, time_zone: str, now: dt.datetime) -> dt.datetime | None:
     """When the quiet window that contains `now` ends (aware UTC), or None outside quiet hours.
 
     The window is [start, end) in local wall-clock time; `start > end` crosses midnight
@@ -32,4 +30,4 @@ def quiet_until(
     if not inside:
         return None
     end_date = local.date() if t < end else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(end_date, end, tzinfo=zone).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(end_date, end, tzinfo=zone).astimezone(dt.UTC)

@@ -36,8 +36,22 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "url", "actor", "connection", "thread", "data",
-                  "created_at", "updated_at", "repeat_count", "read_at", "is_read"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "actor",
+            "connection",
+            "thread",
+            "data",
+            "created_at",
+            "updated_at",
+            "repeat_count",
+            "read_at",
+            "is_read",
+        ]
         read_only_fields = fields
 
     def get_is_read(self, obj: Notification) -> bool:
@@ -62,4 +76,3 @@ PreferencesSerializer = type(
     (serializers.Serializer,),
     {kind: KindPreferenceSerializer(required=False) for kind in NotificationKind.values},
 )
-

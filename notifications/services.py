@@ -145,11 +145,7 @@ def _repeat_key(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _repeat_of(fields: dict[str, Any]) -> Notification | None:
     """The unread notification a repeat joins, locked (parallel repeats update it one by one)."""
-    return (
-        Notification.objects.select_for_update()
-        .filter(**_repeat_key(fields), read_at__isnull=True)
-        .first()
-    )
+    return Notification.objects.select_for_update().filter(**_repeat_key(fields), read_at__isnull=True).first()
 
 
 def _recent_sms_for(fields: dict[str, Any]) -> bool:
@@ -170,7 +166,17 @@ def _consolidate(notification: Notification, fields: dict[str, Any]) -> Notifica
     notification.repeat_count += 1
     notification.updated_at = timezone.now()
     notification.save(
-        update_fields=["title", "body", "url", "sms_text", "data", "connection_id", "thread_id", "repeat_count", "updated_at"]
+        update_fields=[
+            "title",
+            "body",
+            "url",
+            "sms_text",
+            "data",
+            "connection_id",
+            "thread_id",
+            "repeat_count",
+            "updated_at",
+        ]
     )
     publish([notification.recipient_id], NOTIFICATION_UPDATED, notification_updated_event(notification))
     return notification

@@ -52,8 +52,13 @@ ConnectionType = Literal["ask_response", "offer_inquiry", "direct"]
 ConnectionStatus = Literal["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"]
 AttachmentType = Literal["offer", "ask", "connection"]
 NotificationKind = Literal[
-    "connection_request", "ask_response", "connection_accepted", "help_completed", "new_follower",
-    "new_message", "points_unlock",
+    "connection_request",
+    "ask_response",
+    "connection_accepted",
+    "help_completed",
+    "new_follower",
+    "new_message",
+    "points_unlock",
 ]
 PresenceStatus = Literal["online", "offline"]
 
@@ -265,53 +270,141 @@ class EventSpec:
 
 
 CATALOGUE: tuple[EventSpec, ...] = (
-    EventSpec("connection.created", ConnectionCreatedData, True,
-              "A connection is made.", "Initiator and responder.", "contract §3"),
-    EventSpec("connection.updated", ConnectionUpdatedData, True,
-              "A connection's status, price or rating changes.", "Initiator and responder.", "contract §3"),
-    EventSpec("message.created", MessageData, True,
-              "A message is sent.", "Every participant of the thread, the sender included.", "contract §3"),
-    EventSpec("message.updated", MessageData, True,
-              "A message is edited.", "Every participant of the thread.", "contract §3"),
-    EventSpec("message.deleted", MessageData, True,
-              "A message is deleted: `message.is_deleted`, its body, HTML and attachments emptied.", "Every participant of the thread.",
-              "contract §3"),
-    EventSpec("thread.read", ThreadReadData, True,
-              "A participant's read marker moves to `message`.", "Every participant of the thread.", "contract §3"),
-    EventSpec("points.awarded", PointsAwardedData, True,
-              "The user earns or is gifted points, or reaches a streak, unlock or milestone: the toast.",
-              "The user.", "contract §3"),
-    EventSpec("notification.created", NotificationCreatedData, True,
-              "A notification is made for the user.", "Its recipient.", "contract §3"),
-    EventSpec("notification.updated", NotificationUpdatedData, True,
-              "A repeat is folded into an existing unread notification; update it in place.",
-              "Its recipient.", "docs/notifications.md"),
-    EventSpec("follow.created", FollowCreatedData, True,
-              "Someone follows the user.", "The user followed.", "contract §3"),
-    EventSpec("typing", TypingData, False,
-              "A participant starts or stops typing; a `start` expires after `expires_in` s unless renewed.",
-              "The thread's other participants (not the typist's own sockets).", "contract §3"),
-    EventSpec("presence", PresenceData, False,
-              "A user comes online (first socket) or goes offline (last socket closed or expired).",
-              "The user's presence audience (partners, thread peers, followers; not blocked).", "contract §3"),
-    EventSpec("presence.state", PresenceStateData, False,
-              "Answer to `presence.query`: only the users the caller may see.", "The asking socket.",
-              "contract §3"),
-    EventSpec("hello", HelloData, False,
-              "First frame after accept; `last_event_id` is the head of the user's stream.", "The new socket.",
-              "contract §3"),
-    EventSpec("heartbeat", EmptyData, False,
-              "Every `HEARTBEAT_SECONDS` (25 s), to keep proxies from closing idle sockets.", "Each socket.",
-              "docs/realtime.md"),
+    EventSpec(
+        "connection.created",
+        ConnectionCreatedData,
+        True,
+        "A connection is made.",
+        "Initiator and responder.",
+        "contract §3",
+    ),
+    EventSpec(
+        "connection.updated",
+        ConnectionUpdatedData,
+        True,
+        "A connection's status, price or rating changes.",
+        "Initiator and responder.",
+        "contract §3",
+    ),
+    EventSpec(
+        "message.created",
+        MessageData,
+        True,
+        "A message is sent.",
+        "Every participant of the thread, the sender included.",
+        "contract §3",
+    ),
+    EventSpec(
+        "message.updated", MessageData, True, "A message is edited.", "Every participant of the thread.", "contract §3"
+    ),
+    EventSpec(
+        "message.deleted",
+        MessageData,
+        True,
+        "A message is deleted: `message.is_deleted`, its body, HTML and attachments emptied.",
+        "Every participant of the thread.",
+        "contract §3",
+    ),
+    EventSpec(
+        "thread.read",
+        ThreadReadData,
+        True,
+        "A participant's read marker moves to `message`.",
+        "Every participant of the thread.",
+        "contract §3",
+    ),
+    EventSpec(
+        "points.awarded",
+        PointsAwardedData,
+        True,
+        "The user earns or is gifted points, or reaches a streak, unlock or milestone: the toast.",
+        "The user.",
+        "contract §3",
+    ),
+    EventSpec(
+        "notification.created",
+        NotificationCreatedData,
+        True,
+        "A notification is made for the user.",
+        "Its recipient.",
+        "contract §3",
+    ),
+    EventSpec(
+        "notification.updated",
+        NotificationUpdatedData,
+        True,
+        "A repeat is folded into an existing unread notification; update it in place.",
+        "Its recipient.",
+        "docs/notifications.md",
+    ),
+    EventSpec(
+        "follow.created", FollowCreatedData, True, "Someone follows the user.", "The user followed.", "contract §3"
+    ),
+    EventSpec(
+        "typing",
+        TypingData,
+        False,
+        "A participant starts or stops typing; a `start` expires after `expires_in` s unless renewed.",
+        "The thread's other participants (not the typist's own sockets).",
+        "contract §3",
+    ),
+    EventSpec(
+        "presence",
+        PresenceData,
+        False,
+        "A user comes online (first socket) or goes offline (last socket closed or expired).",
+        "The user's presence audience (partners, thread peers, followers; not blocked).",
+        "contract §3",
+    ),
+    EventSpec(
+        "presence.state",
+        PresenceStateData,
+        False,
+        "Answer to `presence.query`: only the users the caller may see.",
+        "The asking socket.",
+        "contract §3",
+    ),
+    EventSpec(
+        "hello",
+        HelloData,
+        False,
+        "First frame after accept; `last_event_id` is the head of the user's stream.",
+        "The new socket.",
+        "contract §3",
+    ),
+    EventSpec(
+        "heartbeat",
+        EmptyData,
+        False,
+        "Every `HEARTBEAT_SECONDS` (25 s), to keep proxies from closing idle sockets.",
+        "Each socket.",
+        "docs/realtime.md",
+    ),
     EventSpec("pong", EmptyData, False, "Answer to `ping`.", "The pinging socket.", "contract §3"),
-    EventSpec("resumed", StreamPositionData, False,
-              "End of a replay; `last_event_id` is the socket's position.", "The resuming socket.", "contract §3"),
-    EventSpec("resync_required", StreamPositionData, False,
-              "The log no longer holds what was missed: reload over REST; live events go on after "
-              "`last_event_id`.", "The resuming socket.", "contract §3"),
-    EventSpec("error", ErrorData, False,
-              "A client frame was refused (docs/realtime.md lists the codes); the socket stays open.",
-              "The socket that sent it.", "contract §3"),
+    EventSpec(
+        "resumed",
+        StreamPositionData,
+        False,
+        "End of a replay; `last_event_id` is the socket's position.",
+        "The resuming socket.",
+        "contract §3",
+    ),
+    EventSpec(
+        "resync_required",
+        StreamPositionData,
+        False,
+        "The log no longer holds what was missed: reload over REST; live events go on after `last_event_id`.",
+        "The resuming socket.",
+        "contract §3",
+    ),
+    EventSpec(
+        "error",
+        ErrorData,
+        False,
+        "A client frame was refused (docs/realtime.md lists the codes); the socket stays open.",
+        "The socket that sent it.",
+        "contract §3",
+    ),
 )
 
 EVENTS: dict[str, EventSpec] = {spec.type: spec for spec in CATALOGUE}
@@ -482,9 +575,9 @@ def render_doc() -> str:
         "",
         "<!-- Generated from realtime/catalogue.py by `python -m realtime.catalogue`; do not edit by hand. -->",
         "",
-        "Every frame a socket receives is `{\"id\", \"type\", \"ts\", \"data\"}` (docs/realtime.md). This page",
+        'Every frame a socket receives is `{"id", "type", "ts", "data"}` (docs/realtime.md). This page',
         "lists every `type` and the fields of its `data`. **Durable** events have an integer `id`, are",
-        "stored in the user's event log and replayed by `resume`; **ephemeral** ones have `\"id\": null` and",
+        'stored in the user\'s event log and replayed by `resume`; **ephemeral** ones have `"id": null` and',
         "are never replayed. `publish` refuses a type that is not listed here, and the test suite checks",
         "every event it publishes against these schemas. `timestamp` is an ISO 8601 UTC string.",
         "",
@@ -492,8 +585,10 @@ def render_doc() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for spec in CATALOGUE:
-        lines.append(f"| [`{spec.type}`](#{_anchor(spec.type)}) | {'yes' if spec.durable else 'no'} | "
-                     f"{spec.description} | {spec.recipients} | {spec.source} |")
+        lines.append(
+            f"| [`{spec.type}`](#{_anchor(spec.type)}) | {'yes' if spec.durable else 'no'} | "
+            f"{spec.description} | {spec.recipients} | {spec.source} |"
+        )
     lines.append("")
     shared: list[type] = []
     for durable in (True, False):

@@ -31,8 +31,8 @@ from config.exceptions import DEPENDENCY_ERRORS
 
 from . import frames, presence, selectors
 from .auth import active_user, authenticate, ticket_of
-from .tickets import aticket_consume
 from .publish import apublish_ephemeral, ephemeral_envelope, group_name
+from .tickets import aticket_consume
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ CLOSE_RATE_LIMITED = 4429
 CLOSE_TOO_BIG = 1009
 # RFC 6455 "Try Again Later": a dependency (Redis, PostgreSQL) could not serve the handshake.
 CLOSE_TRY_AGAIN_LATER = 1013
-
 
 
 def conf(name: str, default: Any) -> Any:
@@ -150,8 +149,11 @@ async def _watcher_loop(layer: Any) -> None:
             if identity is None:
                 return
             if failing or (known is not None and identity != known):
-                logger.warning("channel layer back (%s); %d sockets of this process rejoin and replay",
-                               "restarted" if known not in (None, identity) else "reachable again", len(_open_sockets))
+                logger.warning(
+                    "channel layer back (%s); %d sockets of this process rejoin and replay",
+                    "restarted" if known not in (None, identity) else "reachable again",
+                    len(_open_sockets),
+                )
                 await _announce_recovery(layer)
             known, failing = identity, False
     finally:
@@ -228,7 +230,10 @@ class EventConsumer(AsyncWebsocketConsumer):
         finally:
             # Cancelled by the server (or a test) without a disconnect: stop this socket's tasks
             # so nothing outlives it; its presence entry ages out by the TTL.
-            for task in [getattr(self, "_heartbeat_task", None), *(t for t, _ in getattr(self, "_typing", {}).values())]:
+            for task in [
+                getattr(self, "_heartbeat_task", None),
+                *(t for t, _ in getattr(self, "_typing", {}).values()),
+            ]:
                 if task is not None:
                     task.cancel()
             _open_sockets.discard(getattr(self, "channel_name", ""))
@@ -248,7 +253,8 @@ class EventConsumer(AsyncWebsocketConsumer):
             came_online = None
             if user is not None:
                 came_online = await presence.backend().touch(
-                    user.pk, self.channel_name, limit=int(conf("MAX_SOCKETS_PER_USER", 20)))
+                    user.pk, self.channel_name, limit=int(conf("MAX_SOCKETS_PER_USER", 20))
+                )
         except DEPENDENCY_ERRORS as exc:
             # Redis or PostgreSQL cannot serve the handshake: a clean close the client retries
             # (with backoff) instead of an HTTP 500. Nothing was joined that outlives the socket.
@@ -261,16 +267,21 @@ class EventConsumer(AsyncWebsocketConsumer):
         self.user, self.user_id = user, user.pk
         if came_online is None:
             # Over the per-user cap of open sockets (on every process together).
-            logger.info("user %s has %s sockets open already: refused with %s",
-                        user.pk, conf("MAX_SOCKETS_PER_USER", 20), CLOSE_TOO_MANY_SOCKETS)
+            logger.info(
+                "user %s has %s sockets open already: refused with %s",
+                user.pk,
+                conf("MAX_SOCKETS_PER_USER", 20),
+                CLOSE_TOO_MANY_SOCKETS,
+            )
             self.user_id = None  # nothing of this socket's to clean up in presence
             await self._leave_group(user.pk)
             await self._refuse(CLOSE_TOO_MANY_SOCKETS)
             return
         self.cursor = head
         await self.accept()
-        await self._emit("hello", {"user": {"id": user.pk, "username": user.get_username()},
-                                   "last_event_id": self.cursor})
+        await self._emit(
+            "hello", {"user": {"id": user.pk, "username": user.get_username()}, "last_event_id": self.cursor}
+        )
         _open_sockets.add(self.channel_name)
         _ensure_sweeper()
         _ensure_watcher(self.channel_layer)
@@ -380,7 +391,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             self._closed = True
             try:
                 await asyncio.wait_for(self.close(code=code), 1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         await self._cleanup()
         raise StopConsumer()
@@ -422,11 +433,16 @@ class EventConsumer(AsyncWebsocketConsumer):
             # A dependency failed while handling one frame or event: the socket stays open. A
             # client frame gets an error it may retry; an event left undelivered is filled in
             # from the log when the next one arrives (or by layer.recovered).
-            logger.warning("%s failed on socket %s, a dependency is unavailable: %s",
-                           message.get("type"), getattr(self, "channel_name", "?"), exc)
+            logger.warning(
+                "%s failed on socket %s, a dependency is unavailable: %s",
+                message.get("type"),
+                getattr(self, "channel_name", "?"),
+                exc,
+            )
             if message.get("type") == "websocket.receive" and not self._closed:
-                await self._emit("error", {"code": "unavailable",
-                                           "detail": "A service this needs is unavailable; retry shortly."})
+                await self._emit(
+                    "error", {"code": "unavailable", "detail": "A service this needs is unavailable; retry shortly."}
+                )
 
     # --- the channel layer -------------------------------------------------------------------
     async def event_deliver(self, message: dict) -> None:
@@ -518,8 +534,9 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def _handle(self, text: str | None, data: bytes | None) -> None:
         if text is None:
             raise FrameError("invalid_frame", "Frames must be JSON text, not binary.")
-        problem = frames.shape_problem(text, max_depth=int(conf("MAX_FRAME_DEPTH", 8)),
-                                       max_elements=int(conf("MAX_FRAME_ELEMENTS", 1000)))
+        problem = frames.shape_problem(
+            text, max_depth=int(conf("MAX_FRAME_DEPTH", 8)), max_elements=int(conf("MAX_FRAME_ELEMENTS", 1000))
+        )
         if problem:
             raise FrameError("frame_too_complex", problem)
         try:
@@ -529,13 +546,17 @@ class EventConsumer(AsyncWebsocketConsumer):
         if not isinstance(frame, dict):
             raise FrameError("invalid_frame", "A frame must be a JSON object.")
         kind = frame.get("type")
-        handler = {
-            "ping": self._on_ping,
-            "resume": self._on_resume,
-            "typing": self._on_typing,
-            "read": self._on_read,
-            "presence.query": self._on_presence_query,
-        }.get(kind) if isinstance(kind, str) else None
+        handler = (
+            {
+                "ping": self._on_ping,
+                "resume": self._on_resume,
+                "typing": self._on_typing,
+                "read": self._on_read,
+                "presence.query": self._on_presence_query,
+            }.get(kind)
+            if isinstance(kind, str)
+            else None
+        )
         if handler is None:
             raise FrameError("unknown_type", f"Unknown frame type: {kind!r}.")
         await handler(frame)

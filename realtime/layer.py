@@ -23,7 +23,9 @@ from config import redis_options
 class RedisLayer(RedisChannelLayer):
     def __init__(self, hosts: Any = None, **kwargs: Any) -> None:
         options = redis_options.client_options(asyncio=True)
-        hosts = [{**options, **host} if isinstance(host, dict) else {"address": host, **options} for host in hosts or []]
+        hosts = [
+            {**options, **host} if isinstance(host, dict) else {"address": host, **options} for host in hosts or []
+        ]
         super().__init__(hosts=hosts, **kwargs)
         # Fractional seconds: BZPOPMIN takes a decimal timeout since Redis 6.
         self.brpop_timeout = max(0.1, redis_options.socket_timeout() / 2)

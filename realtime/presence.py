@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -33,7 +33,7 @@ def presence_ttl() -> float:
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,9 @@ def _redis():
         # (redis-py 8's default pool fails past 100: 2,000 sockets closing at once lost their
         # presence updates in the delivery benchmark).
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=getattr(settings, "REDIS_MAX_CONNECTIONS", 1000), timeout=20,
+            settings.REDIS_URL,
+            max_connections=getattr(settings, "REDIS_MAX_CONNECTIONS", 1000),
+            timeout=20,
             **client_options(asyncio=True),
         )
         client = aioredis.Redis(connection_pool=pool)
@@ -214,7 +216,9 @@ class LocalPresence:
         now = time.time()
         with self._lock:
             return {
-                uid: State(online=any(e > now for e in self._sockets.get(uid, {}).values()), last_seen=self._seen.get(uid))
+                uid: State(
+                    online=any(e > now for e in self._sockets.get(uid, {}).values()), last_seen=self._seen.get(uid)
+                )
                 for uid in user_ids
             }
 
@@ -248,8 +252,9 @@ def is_online(user_id: int) -> bool:
 
             # A read timeout of 1 s, not the default 5: callers (notification_create) ask inside
             # a database transaction, which a Redis that stopped answering must not hold for long.
-            _sync_client = redis.Redis.from_url(settings.REDIS_URL, **{**client_options(asyncio=False),
-                                                                        "socket_timeout": 1.0})
+            _sync_client = redis.Redis.from_url(
+                settings.REDIS_URL, **{**client_options(asyncio=False), "socket_timeout": 1.0}
+            )
         return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
     with _local._lock:
         return any(e > now for e in _local._sockets.get(user_id, {}).values())

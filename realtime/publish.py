@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -31,7 +31,7 @@ def group_name(user_id: int) -> str:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> list[Event]:
@@ -49,7 +49,7 @@ def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> list[Ev
     recipients = sorted({int(u) for u in user_ids if u is not None})
     if not recipients:
         return []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # savepoint=False: joins the caller's transaction (or opens one) without SAVEPOINT/RELEASE
     # round trips; an error here propagates and rolls the caller's transaction back anyway.
     with transaction.atomic(using=_db(), savepoint=False):
@@ -154,8 +154,11 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
             ),
             return_exceptions=True,
         )
-    failed = [(user_id, envelope.get("id"), result) for (user_id, envelope), result in zip(envelopes, results)
-              if isinstance(result, BaseException)]
+    failed = [
+        (user_id, envelope.get("id"), result)
+        for (user_id, envelope), result in zip(envelopes, results)
+        if isinstance(result, BaseException)
+    ]
     if not failed:
         return
     # The log holds the events: a socket catches up when the layer is back (the consumer's
@@ -163,8 +166,13 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
     # traceback per recipient; anything else is a bug and keeps its traceback.
     outage = [f for f in failed if isinstance(f[2], DEPENDENCY_ERRORS)]
     if outage:
-        logger.warning("channel layer send failed for %d recipient(s) (users %s, events %s): %s",
-                       len(outage), [u for u, _, _ in outage][:10], [e for _, e, _ in outage][:10], outage[0][2])
+        logger.warning(
+            "channel layer send failed for %d recipient(s) (users %s, events %s): %s",
+            len(outage),
+            [u for u, _, _ in outage][:10],
+            [e for _, e, _ in outage][:10],
+            outage[0][2],
+        )
     for user_id, event_id, exc in failed:
         if (user_id, event_id, exc) not in outage:
             logger.error("channel layer send failed for user %s (event %s)", user_id, event_id, exc_info=exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
@@ -27,7 +27,7 @@ def events_prune() -> int:
     `resync_required`. Idempotent."""
     # Never below 24 h, whatever the setting says: the contract promises a day of resume.
     retention = max(settings.REALTIME["EVENT_RETENTION"], timedelta(hours=24))
-    return events_prune_older_than(datetime.now(timezone.utc) - retention)
+    return events_prune_older_than(datetime.now(UTC) - retention)
 
 
 @shared_task(name="realtime.tasks.presence_sweep")

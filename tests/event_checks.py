@@ -82,8 +82,9 @@ def event_checks() -> EventChecks:
 def _report(when: str) -> None:
     problems = _checks.take()
     if problems:
-        pytest.fail(f"events published {when} do not match realtime/catalogue.py:\n  " + "\n  ".join(problems),
-                    pytrace=False)
+        pytest.fail(
+            f"events published {when} do not match realtime/catalogue.py:\n  " + "\n  ".join(problems), pytrace=False
+        )
 
 
 @pytest.hookimpl(wrapper=True)

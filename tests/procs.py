@@ -56,8 +56,12 @@ def database_url_of(settings_dict: dict) -> str:
     server and worker processes share it."""
     db = settings_dict
     return "postgres://{}{}@{}:{}/{}".format(
-        quote(db["USER"] or ""), ":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "",
-        db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"])
+        quote(db["USER"] or ""),
+        ":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "",
+        db["HOST"] or "127.0.0.1",
+        db["PORT"] or 5432,
+        db["NAME"],
+    )
 
 
 # --- Redis ----------------------------------------------------------------------------------------
@@ -79,9 +83,23 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
         self.proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.tmp), "--logfile", str(self.log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+                "--logfile",
+                str(self.log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         wait_for(self.ping, 10, f"redis-server on {self.port}")
         return self
@@ -231,16 +249,20 @@ def service_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str,
 def embedded_env(tmp: Path, **extra: str) -> dict[str, str]:
     """The environment of `make run` on embedded defaults (SQLite file in `tmp`, in-memory layer,
     eager Celery), for a server process of the test's own. Run `migrate_embedded` before."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME",
-                        "CELERY_TASK_ALWAYS_EAGER"}}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SQLITE_PATH": str(tmp / "db.sqlite3"),
-        "COLLECTIVE_VAR_DIR": str(tmp / "var"),
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME", "CELERY_TASK_ALWAYS_EAGER"}
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SQLITE_PATH": str(tmp / "db.sqlite3"),
+            "COLLECTIVE_VAR_DIR": str(tmp / "var"),
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
@@ -251,10 +273,30 @@ def migrate_embedded(env: dict[str, str]) -> None:
 def start_uvicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     """`config.asgi:application` under uvicorn, as `make run` serves it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "65536", "--no-proxy-headers", "--lifespan", "off",
-         "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws-max-size",
+            "65536",
+            "--no-proxy-headers",
+            "--lifespan",
+            "off",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -262,7 +304,10 @@ def start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     """The same application under daphne (`make run SERVER=daphne`)."""
     return subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 

@@ -20,7 +20,9 @@ class FloorConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # Same first frame as the project's consumer, so clients treat both alike.
-        await self.send_json({"id": None, "type": "hello", "ts": None, "data": {"user": {"id": self.user_id}, "last_event_id": 0}})
+        await self.send_json(
+            {"id": None, "type": "hello", "ts": None, "data": {"user": {"id": self.user_id}, "last_event_id": 0}}
+        )
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from channels.layers import get_channel_layer
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -27,7 +27,7 @@ async def send(request: HttpRequest) -> HttpResponse:
     envelope = {
         "id": event_id,
         "type": "message.created",
-        "ts": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "data": {"thread": 0, "message": {"id": event_id, "body": body, "sent_at": payload.get("sent_at")}},
     }
     await get_channel_layer().group_send(f"user.{to}", {"type": "event.deliver", "event": envelope})

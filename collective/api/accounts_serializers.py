@@ -18,8 +18,26 @@ from collective.selectors.points import economy_of
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{1,28})[A-Za-z0-9_]$")
 # Names that would read as the service speaking, or collide with paths a web client may use.
 RESERVED_USERNAMES = frozenset(
-    {"admin", "administrator", "api", "me", "root", "staff", "support", "system", "collective", "help",
-     "settings", "login", "logout", "register", "null", "undefined", "anonymous", "moderator"}
+    {
+        "admin",
+        "administrator",
+        "api",
+        "me",
+        "root",
+        "staff",
+        "support",
+        "system",
+        "collective",
+        "help",
+        "settings",
+        "login",
+        "logout",
+        "register",
+        "null",
+        "undefined",
+        "anonymous",
+        "moderator",
+    }
 )
 
 
@@ -147,8 +165,20 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     them is a 400 naming the field."""
 
     read_only_names = frozenset(
-        {"id", "username", "total_points", "helped_count", "credit_balance", "followers_count",
-         "following_count", "role", "avatar_frame", "date_joined", "unlocks", "reputation"}
+        {
+            "id",
+            "username",
+            "total_points",
+            "helped_count",
+            "credit_balance",
+            "followers_count",
+            "following_count",
+            "role",
+            "avatar_frame",
+            "date_joined",
+            "unlocks",
+            "reputation",
+        }
     )
 
     email = serializers.EmailField(max_length=254)
@@ -161,13 +191,35 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "email", "total_points", "helped_count", "credit_balance", "followers_count",
-            "following_count", "role", "tagline", "bio", "avatar_url", "avatar_frame", "date_joined", "settings",
-            "unlocks", "reputation",
+            "id",
+            "username",
+            "email",
+            "total_points",
+            "helped_count",
+            "credit_balance",
+            "followers_count",
+            "following_count",
+            "role",
+            "tagline",
+            "bio",
+            "avatar_url",
+            "avatar_frame",
+            "date_joined",
+            "settings",
+            "unlocks",
+            "reputation",
         ]
         read_only_fields = [
-            "id", "username", "total_points", "helped_count", "credit_balance", "followers_count",
-            "following_count", "role", "avatar_frame", "date_joined",
+            "id",
+            "username",
+            "total_points",
+            "helped_count",
+            "credit_balance",
+            "followers_count",
+            "following_count",
+            "role",
+            "avatar_frame",
+            "date_joined",
         ]
 
     def _economy(self, user: User) -> dict[str, Any]:

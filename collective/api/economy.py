@@ -126,8 +126,16 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
     class Meta:
         model = CreditTransaction
         fields = [
-            "id", "amount", "transaction_type", "description", "balance_after", "points_converted", "feature",
-            "client_id", "related_user", "created_at",
+            "id",
+            "amount",
+            "transaction_type",
+            "description",
+            "balance_after",
+            "points_converted",
+            "feature",
+            "client_id",
+            "related_user",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -186,7 +194,9 @@ class CreditSpendView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=SpendSerializer, responses={201: CreditTransactionSerializer, 200: CreditTransactionSerializer})
+    @extend_schema(
+        request=SpendSerializer, responses={201: CreditTransactionSerializer, 200: CreditTransactionSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = _valid(SpendSerializer, request.data)
         row, created = credit_services.credits_spend(user=request.user, **data)

@@ -31,8 +31,20 @@ class ToolSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tool
         fields = [
-            "id", "slug", "name", "tagline", "description", "category", "website_url", "logo_url",
-            "pricing_model", "has_free_tier", "usage_tips", "best_for", "is_featured", "taxonomy",
+            "id",
+            "slug",
+            "name",
+            "tagline",
+            "description",
+            "category",
+            "website_url",
+            "logo_url",
+            "pricing_model",
+            "has_free_tier",
+            "usage_tips",
+            "best_for",
+            "is_featured",
+            "taxonomy",
         ]
         read_only_fields = fields
 
@@ -59,8 +71,17 @@ class TaxonomySerializer(serializers.ModelSerializer):
     class Meta:
         model = Taxonomy
         fields = [
-            "id", "slug", "name", "type", "description", "parent", "color",
-            "website_url", "logo_url", "usage_tips", "best_for",
+            "id",
+            "slug",
+            "name",
+            "type",
+            "description",
+            "parent",
+            "color",
+            "website_url",
+            "logo_url",
+            "usage_tips",
+            "best_for",
         ]
         read_only_fields = fields
 

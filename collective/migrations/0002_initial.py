@@ -6,341 +6,608 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('collective', '0001_initial'),
-        ('messaging', '0001_initial'),
+        ("collective", "0001_initial"),
+        ("messaging", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='connection',
-            name='dm_thread',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='connections', to='messaging.thread'),
+            model_name="connection",
+            name="dm_thread",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="connections",
+                to="messaging.thread",
+            ),
         ),
         migrations.AddField(
-            model_name='connection',
-            name='initiator',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connections_initiated', to=settings.AUTH_USER_MODEL),
+            model_name="connection",
+            name="initiator",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="connections_initiated",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='connection',
-            name='responder',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connections_received', to=settings.AUTH_USER_MODEL),
+            model_name="connection",
+            name="responder",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="connections_received",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='follow',
-            name='follower',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='following_set', to=settings.AUTH_USER_MODEL),
+            model_name="follow",
+            name="follower",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="following_set", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='follow',
-            name='following',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follower_set', to=settings.AUTH_USER_MODEL),
+            model_name="follow",
+            name="following",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="follower_set", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to=settings.AUTH_USER_MODEL),
+            model_name="offer",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="offers", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='connection',
-            name='offer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='connections', to='collective.offer'),
+            model_name="connection",
+            name="offer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="connections",
+                to="collective.offer",
+            ),
         ),
         migrations.AddField(
-            model_name='taxonomy',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='collective.taxonomy'),
+            model_name="taxonomy",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='category',
-            field=models.ForeignKey(blank=True, limit_choices_to={'is_active': True, 'taxonomy_type': 'offer_category'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='offers', to='collective.taxonomy'),
+            model_name="offer",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"is_active": True, "taxonomy_type": "offer_category"},
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="offers",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='tags',
-            field=models.ManyToManyField(blank=True, limit_choices_to={'is_active': True, 'taxonomy_type__in': ['skill', 'topic']}, related_name='tagged_offers', to='collective.taxonomy'),
+            model_name="offer",
+            name="tags",
+            field=models.ManyToManyField(
+                blank=True,
+                limit_choices_to={"is_active": True, "taxonomy_type__in": ["skill", "topic"]},
+                related_name="tagged_offers",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='ask',
-            name='category',
-            field=models.ForeignKey(blank=True, limit_choices_to={'is_active': True, 'taxonomy_type': 'offer_category'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='asks', to='collective.taxonomy'),
+            model_name="ask",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"is_active": True, "taxonomy_type": "offer_category"},
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="asks",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='ask',
-            name='tags',
-            field=models.ManyToManyField(blank=True, limit_choices_to={'is_active': True, 'taxonomy_type__in': ['skill', 'topic']}, related_name='tagged_asks', to='collective.taxonomy'),
+            model_name="ask",
+            name="tags",
+            field=models.ManyToManyField(
+                blank=True,
+                limit_choices_to={"is_active": True, "taxonomy_type__in": ["skill", "topic"]},
+                related_name="tagged_asks",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='tool',
-            name='category',
-            field=models.ForeignKey(blank=True, limit_choices_to={'is_active': True, 'taxonomy_type': 'offer_category'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tools_in_category', to='collective.taxonomy'),
+            model_name="tool",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"is_active": True, "taxonomy_type": "offer_category"},
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="tools_in_category",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='tool',
-            name='taxonomy',
-            field=models.OneToOneField(blank=True, limit_choices_to={'taxonomy_type': 'tool'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tool', to='collective.taxonomy'),
+            model_name="tool",
+            name="taxonomy",
+            field=models.OneToOneField(
+                blank=True,
+                limit_choices_to={"taxonomy_type": "tool"},
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="tool",
+                to="collective.taxonomy",
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='tools',
-            field=models.ManyToManyField(blank=True, help_text='Tools used to build this offering', related_name='offers', to='collective.tool'),
+            model_name="offer",
+            name="tools",
+            field=models.ManyToManyField(
+                blank=True, help_text="Tools used to build this offering", related_name="offers", to="collective.tool"
+            ),
         ),
         migrations.AddField(
-            model_name='ask',
-            name='tools',
-            field=models.ManyToManyField(blank=True, help_text='Tools this ask is related to', related_name='asks', to='collective.tool'),
+            model_name="ask",
+            name="tools",
+            field=models.ManyToManyField(
+                blank=True, help_text="Tools this ask is related to", related_name="asks", to="collective.tool"
+            ),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['role'], name='collective__role_0043c4_idx'),
+            model_name="user",
+            index=models.Index(fields=["role"], name="collective__role_0043c4_idx"),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['-helped_count'], name='collective__helped__8122be_idx'),
+            model_name="user",
+            index=models.Index(fields=["-helped_count"], name="collective__helped__8122be_idx"),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['-total_points'], name='collective__total_p_e22d4b_idx'),
+            model_name="user",
+            index=models.Index(fields=["-total_points"], name="collective__total_p_e22d4b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['explorer', 'creator', 'mentor', 'vendor', 'admin', 'agent'])), name='user_role_valid'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["explorer", "creator", "mentor", "vendor", "admin", "agent"])),
+                name="user_role_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('avatar_frame__in', ['none', 'bronze', 'silver', 'gold', 'diamond'])), name='user_avatar_frame_valid'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("avatar_frame__in", ["none", "bronze", "silver", "gold", "diamond"])),
+                name="user_avatar_frame_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('total_points__gte', 0)), name='user_total_points_non_negative'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_points__gte", 0)), name="user_total_points_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('credit_balance__gte', 0)), name='user_credit_balance_non_negative'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("credit_balance__gte", 0)), name="user_credit_balance_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('quiet_hours_start__isnull', True), ('quiet_hours_end__isnull', True)), models.Q(('quiet_hours_start__isnull', False), ('quiet_hours_end__isnull', False)), _connector='OR'), name='user_quiet_hours_both_or_neither'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("quiet_hours_start__isnull", True), ("quiet_hours_end__isnull", True)),
+                    models.Q(("quiet_hours_start__isnull", False), ("quiet_hours_end__isnull", False)),
+                    _connector="OR",
+                ),
+                name="user_quiet_hours_both_or_neither",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agentprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('user', models.F('owner')), _negated=True), name='agent_cannot_own_itself'),
+            model_name="agentprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("user", models.F("owner")), _negated=True), name="agent_cannot_own_itself"
+            ),
         ),
         migrations.AddIndex(
-            model_name='follow',
-            index=models.Index(fields=['follower', '-created_at'], name='collective__followe_ac68a5_idx'),
+            model_name="follow",
+            index=models.Index(fields=["follower", "-created_at"], name="collective__followe_ac68a5_idx"),
         ),
         migrations.AddIndex(
-            model_name='follow',
-            index=models.Index(fields=['following', '-created_at'], name='collective__followi_14cd8c_idx'),
+            model_name="follow",
+            index=models.Index(fields=["following", "-created_at"], name="collective__followi_14cd8c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='follow',
-            constraint=models.UniqueConstraint(fields=('follower', 'following'), name='unique_follow'),
+            model_name="follow",
+            constraint=models.UniqueConstraint(fields=("follower", "following"), name="unique_follow"),
         ),
         migrations.AddConstraint(
-            model_name='follow',
-            constraint=models.CheckConstraint(condition=models.Q(('follower', models.F('following')), _negated=True), name='no_self_follow'),
+            model_name="follow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("follower", models.F("following")), _negated=True), name="no_self_follow"
+            ),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['initiator', 'status'], name='collective__initiat_b13625_idx'),
+            model_name="connection",
+            index=models.Index(fields=["initiator", "status"], name="collective__initiat_b13625_idx"),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['responder', 'status'], name='collective__respond_96b288_idx'),
+            model_name="connection",
+            index=models.Index(fields=["responder", "status"], name="collective__respond_96b288_idx"),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['ask', 'status'], name='collective__ask_id_833afd_idx'),
+            model_name="connection",
+            index=models.Index(fields=["ask", "status"], name="collective__ask_id_833afd_idx"),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['offer', 'status'], name='collective__offer_i_aa9c02_idx'),
+            model_name="connection",
+            index=models.Index(fields=["offer", "status"], name="collective__offer_i_aa9c02_idx"),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['status', '-created_at'], name='collective__status_78a9d3_idx'),
+            model_name="connection",
+            index=models.Index(fields=["status", "-created_at"], name="collective__status_78a9d3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.UniqueConstraint(condition=models.Q(('ask__isnull', False), models.Q(('status__in', ('completed', 'declined', 'cancelled')), _negated=True)), fields=('initiator', 'responder', 'ask'), name='unique_active_connection_per_ask'),
+            model_name="connection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("ask__isnull", False),
+                    models.Q(("status__in", ("completed", "declined", "cancelled")), _negated=True),
+                ),
+                fields=("initiator", "responder", "ask"),
+                name="unique_active_connection_per_ask",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.UniqueConstraint(condition=models.Q(('offer__isnull', False), models.Q(('status__in', ('completed', 'declined', 'cancelled')), _negated=True)), fields=('initiator', 'responder', 'offer'), name='unique_active_connection_per_offer'),
+            model_name="connection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("offer__isnull", False),
+                    models.Q(("status__in", ("completed", "declined", "cancelled")), _negated=True),
+                ),
+                fields=("initiator", "responder", "offer"),
+                name="unique_active_connection_per_offer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.UniqueConstraint(condition=models.Q(('connection_type', 'direct'), models.Q(('status__in', ('completed', 'declined', 'cancelled')), _negated=True)), fields=('initiator', 'responder'), name='unique_active_direct_connection'),
+            model_name="connection",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("connection_type", "direct"),
+                    models.Q(("status__in", ("completed", "declined", "cancelled")), _negated=True),
+                ),
+                fields=("initiator", "responder"),
+                name="unique_active_direct_connection",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('initiator', models.F('responder')), _negated=True), name='connection_no_self_connection'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("initiator", models.F("responder")), _negated=True),
+                name="connection_no_self_connection",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('ask__isnull', False), ('offer__isnull', False), _negated=True), name='connection_not_both_ask_and_offer'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ask__isnull", False), ("offer__isnull", False), _negated=True),
+                name="connection_not_both_ask_and_offer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('connection_type', 'direct'), _negated=True), models.Q(('ask__isnull', True), ('offer__isnull', True)), _connector='OR'), name='connection_direct_has_no_context'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("connection_type", "direct"), _negated=True),
+                    models.Q(("ask__isnull", True), ("offer__isnull", True)),
+                    _connector="OR",
+                ),
+                name="connection_direct_has_no_context",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('connection_type', 'ask_response'), _negated=True), ('offer__isnull', True), _connector='OR'), name='connection_ask_response_has_no_offer'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("connection_type", "ask_response"), _negated=True),
+                    ("offer__isnull", True),
+                    _connector="OR",
+                ),
+                name="connection_ask_response_has_no_offer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('connection_type', 'offer_inquiry'), _negated=True), ('ask__isnull', True), _connector='OR'), name='connection_offer_inquiry_has_no_ask'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("connection_type", "offer_inquiry"), _negated=True),
+                    ("ask__isnull", True),
+                    _connector="OR",
+                ),
+                name="connection_offer_inquiry_has_no_ask",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('connection_type__in', ['ask_response', 'offer_inquiry', 'direct'])), name='connection_type_valid'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("connection_type__in", ["ask_response", "offer_inquiry", "direct"])),
+                name="connection_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['initiated', 'discussing', 'accepted', 'in_progress', 'completed', 'declined', 'cancelled'])), name='connection_status_valid'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"],
+                    )
+                ),
+                name="connection_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'completed'), _negated=True), ('completed_at__isnull', False), _connector='OR'), name='connection_completed_has_completed_at'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "completed"), _negated=True), ("completed_at__isnull", False), _connector="OR"
+                ),
+                name="connection_completed_has_completed_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'completed'), models.Q(('initiator_rating__isnull', True), ('responder_rating__isnull', True)), _connector='OR'), name='connection_rated_only_when_completed'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "completed"),
+                    models.Q(("initiator_rating__isnull", True), ("responder_rating__isnull", True)),
+                    _connector="OR",
+                ),
+                name="connection_rated_only_when_completed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('initiator_rating__isnull', True), models.Q(('initiator_rating__gte', 1), ('initiator_rating__lte', 5)), _connector='OR'), name='connection_initiator_rating_rating_between_1_and_5'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("initiator_rating__isnull", True),
+                    models.Q(("initiator_rating__gte", 1), ("initiator_rating__lte", 5)),
+                    _connector="OR",
+                ),
+                name="connection_initiator_rating_rating_between_1_and_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('responder_rating__isnull', True), models.Q(('responder_rating__gte', 1), ('responder_rating__lte', 5)), _connector='OR'), name='connection_responder_rating_rating_between_1_and_5'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("responder_rating__isnull", True),
+                    models.Q(("responder_rating__gte", 1), ("responder_rating__lte", 5)),
+                    _connector="OR",
+                ),
+                name="connection_responder_rating_rating_between_1_and_5",
+            ),
         ),
         migrations.AddIndex(
-            model_name='taxonomy',
-            index=models.Index(fields=['taxonomy_type', 'is_active'], name='collective__taxonom_7cf382_idx'),
+            model_name="taxonomy",
+            index=models.Index(fields=["taxonomy_type", "is_active"], name="collective__taxonom_7cf382_idx"),
         ),
         migrations.AddConstraint(
-            model_name='taxonomy',
-            constraint=models.CheckConstraint(condition=models.Q(('taxonomy_type__in', ['tool', 'category', 'topic', 'goal', 'industry', 'interest', 'skill', 'modality', 'outcome', 'content_type', 'time_investment', 'difficulty', 'pricing', 'personality', 'learning_style', 'role', 'offer_category'])), name='taxonomy_type_valid'),
+            model_name="taxonomy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "taxonomy_type__in",
+                        [
+                            "tool",
+                            "category",
+                            "topic",
+                            "goal",
+                            "industry",
+                            "interest",
+                            "skill",
+                            "modality",
+                            "outcome",
+                            "content_type",
+                            "time_investment",
+                            "difficulty",
+                            "pricing",
+                            "personality",
+                            "learning_style",
+                            "role",
+                            "offer_category",
+                        ],
+                    )
+                ),
+                name="taxonomy_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxonomy',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('pk')), _negated=True), name='taxonomy_not_own_parent'),
+            model_name="taxonomy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("pk")), _negated=True), name="taxonomy_not_own_parent"
+            ),
         ),
         migrations.AddIndex(
-            model_name='tool',
-            index=models.Index(fields=['is_active', 'name'], name='collective__is_acti_350be9_idx'),
+            model_name="tool",
+            index=models.Index(fields=["is_active", "name"], name="collective__is_acti_350be9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tool',
-            constraint=models.CheckConstraint(condition=models.Q(('pricing_model__in', ['free', 'freemium', 'paid', 'open_source', 'enterprise'])), name='tool_pricing_model_valid'),
+            model_name="tool",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pricing_model__in", ["free", "freemium", "paid", "open_source", "enterprise"])),
+                name="tool_pricing_model_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['user', 'status'], name='collective__user_id_794b3c_idx'),
+            model_name="offer",
+            index=models.Index(fields=["user", "status"], name="collective__user_id_794b3c_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['status', 'offer_type'], name='collective__status_79e7c9_idx'),
+            model_name="offer",
+            index=models.Index(fields=["status", "offer_type"], name="collective__status_79e7c9_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['category', 'status'], name='collective__categor_d47ccb_idx'),
+            model_name="offer",
+            index=models.Index(fields=["category", "status"], name="collective__categor_d47ccb_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['-created_at'], name='collective__created_a09334_idx'),
+            model_name="offer",
+            index=models.Index(fields=["-created_at"], name="collective__created_a09334_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['is_featured', '-created_at'], name='collective__is_feat_ff3c2a_idx'),
+            model_name="offer",
+            index=models.Index(fields=["is_featured", "-created_at"], name="collective__is_feat_ff3c2a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(fields=('user', 'slug'), name='unique_offer_slug_per_user'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(fields=("user", "slug"), name="unique_offer_slug_per_user"),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('offer_type__in', ['app', 'template', 'course', 'post', 'link', 'service', 'mentorship', 'skill', 'feedback'])), name='offer_type_valid'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "offer_type__in",
+                        ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"],
+                    )
+                ),
+                name="offer_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active', 'paused', 'archived'])), name='offer_status_valid'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "active", "paused", "archived"])), name="offer_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('pricing_type__in', ['free', 'one_time', 'hourly', 'monthly', 'custom'])), name='offer_pricing_type_valid'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pricing_type__in", ["free", "one_time", "hourly", "monthly", "custom"])),
+                name="offer_pricing_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['usd', 'eur', 'gbp', 'cad', 'aud'])), name='offer_currency_valid'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["usd", "eur", "gbp", "cad", "aud"])), name="offer_currency_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('is_paid', True), models.Q(('price_cents', 0), ('pricing_type', 'free')), _connector='OR'), name='offer_free_has_no_price'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_paid", True), models.Q(("price_cents", 0), ("pricing_type", "free")), _connector="OR"
+                ),
+                name="offer_free_has_no_price",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('is_paid', False), models.Q(('pricing_type', 'free'), _negated=True), _connector='OR'), name='offer_paid_not_free_pricing'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_paid", False), models.Q(("pricing_type", "free"), _negated=True), _connector="OR"
+                ),
+                name="offer_paid_not_free_pricing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('is_archived', True), ('status', 'archived')), models.Q(('is_archived', False), models.Q(('status', 'archived'), _negated=True)), _connector='OR'), name='offer_archived_consistent'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("is_archived", True), ("status", "archived")),
+                    models.Q(("is_archived", False), models.Q(("status", "archived"), _negated=True)),
+                    _connector="OR",
+                ),
+                name="offer_archived_consistent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('slug', ''), _negated=True), name='offer_slug_not_empty'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slug", ""), _negated=True), name="offer_slug_not_empty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ask',
-            index=models.Index(fields=['user', 'status'], name='collective__user_id_2d5b41_idx'),
+            model_name="ask",
+            index=models.Index(fields=["user", "status"], name="collective__user_id_2d5b41_idx"),
         ),
         migrations.AddIndex(
-            model_name='ask',
-            index=models.Index(fields=['status', 'ask_type'], name='collective__status_9d1353_idx'),
+            model_name="ask",
+            index=models.Index(fields=["status", "ask_type"], name="collective__status_9d1353_idx"),
         ),
         migrations.AddIndex(
-            model_name='ask',
-            index=models.Index(fields=['category', 'status'], name='collective__categor_035e1c_idx'),
+            model_name="ask",
+            index=models.Index(fields=["category", "status"], name="collective__categor_035e1c_idx"),
         ),
         migrations.AddIndex(
-            model_name='ask',
-            index=models.Index(fields=['status', '-created_at'], name='collective__status_a2dc1f_idx'),
+            model_name="ask",
+            index=models.Index(fields=["status", "-created_at"], name="collective__status_a2dc1f_idx"),
         ),
         migrations.AddIndex(
-            model_name='ask',
-            index=models.Index(fields=['is_paid_opportunity', 'status'], name='collective__is_paid_1c73f7_idx'),
+            model_name="ask",
+            index=models.Index(fields=["is_paid_opportunity", "status"], name="collective__is_paid_1c73f7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.UniqueConstraint(fields=('user', 'slug'), name='unique_ask_slug_per_user'),
+            model_name="ask",
+            constraint=models.UniqueConstraint(fields=("user", "slug"), name="unique_ask_slug_per_user"),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.CheckConstraint(condition=models.Q(('ask_type__in', ['beta_tester', 'feedback', 'collaborator', 'learning', 'hire', 'advice', 'introduction'])), name='ask_type_valid'),
+            model_name="ask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "ask_type__in",
+                        ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"],
+                    )
+                ),
+                name="ask_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'in_progress', 'fulfilled', 'closed'])), name='ask_status_valid'),
+            model_name="ask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "in_progress", "fulfilled", "closed"])),
+                name="ask_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['usd', 'eur', 'gbp', 'cad', 'aud'])), name='ask_currency_valid'),
+            model_name="ask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["usd", "eur", "gbp", "cad", "aud"])), name="ask_currency_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_min_cents__isnull', True), ('budget_max_cents__isnull', True), ('budget_min_cents__lte', models.F('budget_max_cents')), _connector='OR'), name='ask_budget_min_lte_max'),
+            model_name="ask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("budget_min_cents__isnull", True),
+                    ("budget_max_cents__isnull", True),
+                    ("budget_min_cents__lte", models.F("budget_max_cents")),
+                    _connector="OR",
+                ),
+                name="ask_budget_min_lte_max",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ask',
-            constraint=models.CheckConstraint(condition=models.Q(('slug', ''), _negated=True), name='ask_slug_not_empty'),
+            model_name="ask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slug", ""), _negated=True), name="ask_slug_not_empty"
+            ),
         ),
     ]

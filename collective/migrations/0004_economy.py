@@ -7,187 +7,571 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0003_block'),
+        ("collective", "0003_block"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CreditCost',
+            name="CreditCost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('cost', models.PositiveIntegerField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("cost", models.PositiveIntegerField()),
+                ("is_active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['slug'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('cost__gt', 0)), name='credit_cost_positive')],
+                "ordering": ["slug"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("cost__gt", 0)), name="credit_cost_positive")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PeerBadgeType',
+            name="PeerBadgeType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=50)),
-                ('description', models.CharField(blank=True, default='', max_length=200)),
-                ('icon', models.CharField(max_length=50)),
-                ('category', models.CharField(choices=[('quality', 'Quality'), ('speed', 'Speed'), ('teaching', 'Teaching'), ('community', 'Community')], max_length=20)),
-                ('is_active', models.BooleanField(default=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=50)),
+                ("description", models.CharField(blank=True, default="", max_length=200)),
+                ("icon", models.CharField(max_length=50)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("quality", "Quality"),
+                            ("speed", "Speed"),
+                            ("teaching", "Teaching"),
+                            ("community", "Community"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['category', 'slug'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('category__in', ['quality', 'speed', 'teaching', 'community'])), name='peer_badge_category_valid')],
+                "ordering": ["category", "slug"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("category__in", ["quality", "speed", "teaching", "community"])),
+                        name="peer_badge_category_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PointsAccount',
+            name="PointsAccount",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='points_account', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('lifetime_points', models.PositiveIntegerField(default=0)),
-                ('streak_days', models.PositiveIntegerField(default=0)),
-                ('longest_streak_days', models.PositiveIntegerField(default=0)),
-                ('streak_last_day', models.DateField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="points_account",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("lifetime_points", models.PositiveIntegerField(default=0)),
+                ("streak_days", models.PositiveIntegerField(default=0)),
+                ("longest_streak_days", models.PositiveIntegerField(default=0)),
+                ("streak_last_day", models.DateField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['-lifetime_points', 'user'], name='points_account_lifetime_idx')],
+                "indexes": [models.Index(fields=["-lifetime_points", "user"], name="points_account_lifetime_idx")],
             },
         ),
         migrations.CreateModel(
-            name='UserReputation',
+            name="UserReputation",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='reputation', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('ratings_count', models.PositiveIntegerField(default=0)),
-                ('rating_average', models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True)),
-                ('positive_count', models.PositiveIntegerField(default=0, help_text='Ratings of 4-5.')),
-                ('neutral_count', models.PositiveIntegerField(default=0, help_text='Ratings of 3.')),
-                ('negative_count', models.PositiveIntegerField(default=0, help_text='Ratings of 1-2.')),
-                ('completed_count', models.PositiveIntegerField(default=0)),
-                ('cancelled_count', models.PositiveIntegerField(default=0, help_text='Connections this user cancelled.')),
-                ('raw_score', models.PositiveIntegerField(default=0, help_text='Score before decay.')),
-                ('score', models.PositiveIntegerField(default=0, help_text='Score after decay for inactivity.')),
-                ('tier', models.CharField(choices=[('new', 'New'), ('rising', 'Rising'), ('trusted', 'Trusted'), ('established', 'Established'), ('exemplary', 'Exemplary')], default='new', max_length=20)),
-                ('last_activity_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="reputation",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("ratings_count", models.PositiveIntegerField(default=0)),
+                ("rating_average", models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True)),
+                ("positive_count", models.PositiveIntegerField(default=0, help_text="Ratings of 4-5.")),
+                ("neutral_count", models.PositiveIntegerField(default=0, help_text="Ratings of 3.")),
+                ("negative_count", models.PositiveIntegerField(default=0, help_text="Ratings of 1-2.")),
+                ("completed_count", models.PositiveIntegerField(default=0)),
+                (
+                    "cancelled_count",
+                    models.PositiveIntegerField(default=0, help_text="Connections this user cancelled."),
+                ),
+                ("raw_score", models.PositiveIntegerField(default=0, help_text="Score before decay.")),
+                ("score", models.PositiveIntegerField(default=0, help_text="Score after decay for inactivity.")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("rising", "Rising"),
+                            ("trusted", "Trusted"),
+                            ("established", "Established"),
+                            ("exemplary", "Exemplary"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                ("last_activity_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['-score'], name='user_reputation_score_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('tier__in', ['new', 'rising', 'trusted', 'established', 'exemplary'])), name='user_reputation_tier_valid'), models.CheckConstraint(condition=models.Q(('rating_average__isnull', True), models.Q(('rating_average__gte', Decimal('1')), ('rating_average__lte', Decimal('5'))), _connector='OR'), name='user_reputation_average_1_to_5'), models.CheckConstraint(condition=models.Q(('score__lte', models.F('raw_score'))), name='user_reputation_decay_only_lowers')],
+                "indexes": [models.Index(fields=["-score"], name="user_reputation_score_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("tier__in", ["new", "rising", "trusted", "established", "exemplary"])),
+                        name="user_reputation_tier_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rating_average__isnull", True),
+                            models.Q(("rating_average__gte", Decimal("1")), ("rating_average__lte", Decimal("5"))),
+                            _connector="OR",
+                        ),
+                        name="user_reputation_average_1_to_5",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("score__lte", models.F("raw_score"))),
+                        name="user_reputation_decay_only_lowers",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CreditGift',
+            name="CreditGift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveIntegerField()),
-                ('message', models.CharField(blank=True, default='', max_length=280)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='credit_gifts', to='collective.connection')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credits_received', to=settings.AUTH_USER_MODEL)),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credits_sent', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.PositiveIntegerField()),
+                ("message", models.CharField(blank=True, default="", max_length=280)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="credit_gifts",
+                        to="collective.connection",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credits_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credits_sent",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['sender', '-created_at'], name='collective__sender__c0dd51_idx'), models.Index(fields=['recipient', '-created_at'], name='collective__recipie_337211_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_gift_amount_positive'), models.CheckConstraint(condition=models.Q(('sender', models.F('recipient')), _negated=True), name='credit_gift_not_to_self')],
+                "indexes": [
+                    models.Index(fields=["sender", "-created_at"], name="collective__sender__c0dd51_idx"),
+                    models.Index(fields=["recipient", "-created_at"], name="collective__recipie_337211_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="credit_gift_amount_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(("sender", models.F("recipient")), _negated=True),
+                        name="credit_gift_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CreditTransaction',
+            name="CreditTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.IntegerField(help_text='Positive for additions, negative for usage and gifts sent.')),
-                ('transaction_type', models.CharField(choices=[('purchase', 'Purchase'), ('points_conversion', 'Points Conversion'), ('gift_received', 'Gift Received'), ('gift_sent', 'Gift Sent'), ('usage', 'Usage'), ('refund', 'Refund'), ('bonus', 'Bonus')], max_length=20)),
-                ('stripe_payment_intent_id', models.CharField(blank=True, default='', max_length=255)),
-                ('points_converted', models.PositiveIntegerField(blank=True, null=True)),
-                ('feature', models.CharField(blank=True, default='', help_text='For usage: the CreditCost slug.', max_length=50)),
-                ('client_id', models.CharField(blank=True, default='', help_text='Client-chosen key making a spend idempotent.', max_length=64)),
-                ('description', models.CharField(blank=True, default='', max_length=255)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('balance_after', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('related_transaction', models.ForeignKey(blank=True, help_text='For a refund: the usage it gives back.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='refunds', to='collective.credittransaction')),
-                ('related_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='related_credit_transactions', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credit_transactions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.IntegerField(help_text="Positive for additions, negative for usage and gifts sent.")),
+                (
+                    "transaction_type",
+                    models.CharField(
+                        choices=[
+                            ("purchase", "Purchase"),
+                            ("points_conversion", "Points Conversion"),
+                            ("gift_received", "Gift Received"),
+                            ("gift_sent", "Gift Sent"),
+                            ("usage", "Usage"),
+                            ("refund", "Refund"),
+                            ("bonus", "Bonus"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("stripe_payment_intent_id", models.CharField(blank=True, default="", max_length=255)),
+                ("points_converted", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "feature",
+                    models.CharField(
+                        blank=True, default="", help_text="For usage: the CreditCost slug.", max_length=50
+                    ),
+                ),
+                (
+                    "client_id",
+                    models.CharField(
+                        blank=True, default="", help_text="Client-chosen key making a spend idempotent.", max_length=64
+                    ),
+                ),
+                ("description", models.CharField(blank=True, default="", max_length=255)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("balance_after", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "related_transaction",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For a refund: the usage it gives back.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="refunds",
+                        to="collective.credittransaction",
+                    ),
+                ),
+                (
+                    "related_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="related_credit_transactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credit_transactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='collective__user_id_208577_idx'), models.Index(fields=['transaction_type', '-created_at'], name='collective__transac_d8a5be_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('transaction_type__in', ['purchase', 'points_conversion', 'gift_received', 'gift_sent', 'usage', 'refund', 'bonus'])), name='credit_transaction_type_valid'), models.CheckConstraint(condition=models.Q(models.Q(('transaction_type__in', ('gift_sent', 'usage')), ('amount__lt', 0)), models.Q(models.Q(('transaction_type__in', ('gift_sent', 'usage')), _negated=True), ('amount__gt', 0)), _connector='OR'), name='credit_transaction_sign_matches_type'), models.UniqueConstraint(condition=models.Q(('client_id', ''), _negated=True), fields=('user', 'client_id'), name='unique_credit_spend_client_id'), models.UniqueConstraint(condition=models.Q(('transaction_type', 'refund')), fields=('related_transaction',), name='unique_refund_per_transaction')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="collective__user_id_208577_idx"),
+                    models.Index(fields=["transaction_type", "-created_at"], name="collective__transac_d8a5be_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "transaction_type__in",
+                                [
+                                    "purchase",
+                                    "points_conversion",
+                                    "gift_received",
+                                    "gift_sent",
+                                    "usage",
+                                    "refund",
+                                    "bonus",
+                                ],
+                            )
+                        ),
+                        name="credit_transaction_type_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("transaction_type__in", ("gift_sent", "usage")), ("amount__lt", 0)),
+                            models.Q(
+                                models.Q(("transaction_type__in", ("gift_sent", "usage")), _negated=True),
+                                ("amount__gt", 0),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="credit_transaction_sign_matches_type",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("client_id", ""), _negated=True),
+                        fields=("user", "client_id"),
+                        name="unique_credit_spend_client_id",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("transaction_type", "refund")),
+                        fields=("related_transaction",),
+                        name="unique_refund_per_transaction",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Endorsement',
+            name="Endorsement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.TextField(max_length=500)),
-                ('is_approved', models.BooleanField(default=True, help_text='Auto-approved; a moderator may withdraw it.')),
-                ('is_flagged', models.BooleanField(default=False, help_text='Hidden until a moderator reviews it.')),
-                ('flagged_at', models.DateTimeField(blank=True, null=True)),
-                ('is_featured', models.BooleanField(default=False, help_text='Pinned by the endorsee.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='endorsements', to='collective.connection')),
-                ('endorsee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endorsements_received', to=settings.AUTH_USER_MODEL)),
-                ('endorser', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endorsements_given', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content", models.TextField(max_length=500)),
+                (
+                    "is_approved",
+                    models.BooleanField(default=True, help_text="Auto-approved; a moderator may withdraw it."),
+                ),
+                ("is_flagged", models.BooleanField(default=False, help_text="Hidden until a moderator reviews it.")),
+                ("flagged_at", models.DateTimeField(blank=True, null=True)),
+                ("is_featured", models.BooleanField(default=False, help_text="Pinned by the endorsee.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="endorsements",
+                        to="collective.connection",
+                    ),
+                ),
+                (
+                    "endorsee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="endorsements_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "endorser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="endorsements_given",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_featured', '-created_at', '-pk'],
-                'indexes': [models.Index(fields=['endorsee', '-created_at'], name='collective__endorse_c9bf98_idx')],
-                'constraints': [models.UniqueConstraint(fields=('endorser', 'endorsee', 'connection'), name='unique_endorsement_per_connection'), models.UniqueConstraint(condition=models.Q(('connection__isnull', True)), fields=('endorser', 'endorsee'), name='unique_endorsement_without_connection'), models.CheckConstraint(condition=models.Q(('endorser', models.F('endorsee')), _negated=True), name='endorsement_not_to_self')],
+                "ordering": ["-is_featured", "-created_at", "-pk"],
+                "indexes": [models.Index(fields=["endorsee", "-created_at"], name="collective__endorse_c9bf98_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("endorser", "endorsee", "connection"), name="unique_endorsement_per_connection"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("connection__isnull", True)),
+                        fields=("endorser", "endorsee"),
+                        name="unique_endorsement_without_connection",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("endorser", models.F("endorsee")), _negated=True),
+                        name="endorsement_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PeerBadgeAward',
+            name="PeerBadgeAward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('awarder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='badges_awarded', to=settings.AUTH_USER_MODEL)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='badge_awards', to='collective.connection')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='badges_received', to=settings.AUTH_USER_MODEL)),
-                ('badge_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='awards', to='collective.peerbadgetype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "awarder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="badges_awarded",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="badge_awards",
+                        to="collective.connection",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="badges_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "badge_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="awards",
+                        to="collective.peerbadgetype",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['recipient', '-created_at'], name='collective__recipie_b60a3d_idx'), models.Index(fields=['badge_type', 'recipient'], name='collective__badge_t_a7c176_idx')],
-                'constraints': [models.UniqueConstraint(fields=('badge_type', 'awarder', 'recipient', 'connection'), name='unique_badge_award_per_connection'), models.UniqueConstraint(condition=models.Q(('connection__isnull', True)), fields=('badge_type', 'awarder', 'recipient'), name='unique_badge_award_without_connection'), models.CheckConstraint(condition=models.Q(('awarder', models.F('recipient')), _negated=True), name='badge_award_not_to_self')],
+                "indexes": [
+                    models.Index(fields=["recipient", "-created_at"], name="collective__recipie_b60a3d_idx"),
+                    models.Index(fields=["badge_type", "recipient"], name="collective__badge_t_a7c176_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("badge_type", "awarder", "recipient", "connection"),
+                        name="unique_badge_award_per_connection",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("connection__isnull", True)),
+                        fields=("badge_type", "awarder", "recipient"),
+                        name="unique_badge_award_without_connection",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("awarder", models.F("recipient")), _negated=True),
+                        name="badge_award_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PointGift',
+            name="PointGift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveIntegerField()),
-                ('message', models.CharField(blank=True, default='', max_length=280)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='point_gifts', to='collective.connection')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points_received', to=settings.AUTH_USER_MODEL)),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points_sent', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.PositiveIntegerField()),
+                ("message", models.CharField(blank=True, default="", max_length=280)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="point_gifts",
+                        to="collective.connection",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points_sent",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['sender', '-created_at'], name='collective__sender__f8d5e1_idx'), models.Index(fields=['recipient', '-created_at'], name='collective__recipie_9663d8_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='point_gift_amount_positive'), models.CheckConstraint(condition=models.Q(('sender', models.F('recipient')), _negated=True), name='point_gift_not_to_self')],
+                "indexes": [
+                    models.Index(fields=["sender", "-created_at"], name="collective__sender__f8d5e1_idx"),
+                    models.Index(fields=["recipient", "-created_at"], name="collective__recipie_9663d8_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="point_gift_amount_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(("sender", models.F("recipient")), _negated=True),
+                        name="point_gift_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PointsTransaction',
+            name="PointsTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('respond_to_ask', "Respond to someone's ask"), ('complete_help', 'Complete a help session'), ('helpful_rating', 'Receive a helpful rating'), ('give_feedback', 'Give feedback on a project'), ('beta_test', "Beta test someone's app"), ('ask_response_received', 'Someone responds to your ask'), ('help_received', 'Mark help as received'), ('add_offer', 'Add an offer'), ('first_offer', 'First offer published'), ('welcome_member', 'Welcome a new member'), ('get_followed', 'Get followed'), ('complete_onboarding', 'Complete onboarding'), ('gift_received', 'Gift received'), ('gift_sent', 'Gift sent'), ('points_conversion', 'Converted to credits')], max_length=32)),
-                ('amount', models.IntegerField(help_text='Signed: negative for gifts sent and conversions.')),
-                ('object_id', models.PositiveBigIntegerField(default=0)),
-                ('reason', models.CharField(blank=True, default='', max_length=300)),
-                ('balance_after', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('related_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points_transactions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("respond_to_ask", "Respond to someone's ask"),
+                            ("complete_help", "Complete a help session"),
+                            ("helpful_rating", "Receive a helpful rating"),
+                            ("give_feedback", "Give feedback on a project"),
+                            ("beta_test", "Beta test someone's app"),
+                            ("ask_response_received", "Someone responds to your ask"),
+                            ("help_received", "Mark help as received"),
+                            ("add_offer", "Add an offer"),
+                            ("first_offer", "First offer published"),
+                            ("welcome_member", "Welcome a new member"),
+                            ("get_followed", "Get followed"),
+                            ("complete_onboarding", "Complete onboarding"),
+                            ("gift_received", "Gift received"),
+                            ("gift_sent", "Gift sent"),
+                            ("points_conversion", "Converted to credits"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("amount", models.IntegerField(help_text="Signed: negative for gifts sent and conversions.")),
+                ("object_id", models.PositiveBigIntegerField(default=0)),
+                ("reason", models.CharField(blank=True, default="", max_length=300)),
+                ("balance_after", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "related_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points_transactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='collective__user_id_aceb35_idx'), models.Index(fields=['user', 'action', 'created_at'], name='collective__user_id_78d564_idx'), models.Index(fields=['action', 'created_at'], name='collective__action_f5c47d_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'action', 'object_id'), name='unique_points_award_per_object'), models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='points_transaction_amount_not_zero'), models.CheckConstraint(condition=models.Q(('action__in', ['respond_to_ask', 'complete_help', 'helpful_rating', 'give_feedback', 'beta_test', 'ask_response_received', 'help_received', 'add_offer', 'first_offer', 'welcome_member', 'get_followed', 'complete_onboarding', 'gift_received', 'gift_sent', 'points_conversion'])), name='points_transaction_action_valid')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="collective__user_id_aceb35_idx"),
+                    models.Index(fields=["user", "action", "created_at"], name="collective__user_id_78d564_idx"),
+                    models.Index(fields=["action", "created_at"], name="collective__action_f5c47d_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "action", "object_id"), name="unique_points_award_per_object"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount", 0), _negated=True), name="points_transaction_amount_not_zero"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "action__in",
+                                [
+                                    "respond_to_ask",
+                                    "complete_help",
+                                    "helpful_rating",
+                                    "give_feedback",
+                                    "beta_test",
+                                    "ask_response_received",
+                                    "help_received",
+                                    "add_offer",
+                                    "first_offer",
+                                    "welcome_member",
+                                    "get_followed",
+                                    "complete_onboarding",
+                                    "gift_received",
+                                    "gift_sent",
+                                    "points_conversion",
+                                ],
+                            )
+                        ),
+                        name="points_transaction_action_valid",
+                    ),
+                ],
             },
         ),
     ]

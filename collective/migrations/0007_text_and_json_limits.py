@@ -5,35 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0006_user_case_insensitive_unique'),
+        ("collective", "0006_user_case_insensitive_unique"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ask',
-            name='description',
+            model_name="ask",
+            name="description",
             field=models.TextField(max_length=5000),
         ),
         migrations.AlterField(
-            model_name='offer',
-            name='body',
-            field=models.TextField(blank=True, default='', max_length=20000),
+            model_name="offer",
+            name="body",
+            field=models.TextField(blank=True, default="", max_length=20000),
         ),
         migrations.AlterField(
-            model_name='offer',
-            name='content',
+            model_name="offer",
+            name="content",
             field=models.JSONField(blank=True, default=dict, validators=[core.limits.JSONSizeValidator(20000)]),
         ),
         migrations.AlterField(
-            model_name='offer',
-            name='description',
+            model_name="offer",
+            name="description",
             field=models.TextField(max_length=5000),
         ),
         migrations.AlterField(
-            model_name='offer',
-            name='source_metadata',
+            model_name="offer",
+            name="source_metadata",
             field=models.JSONField(blank=True, default=dict, validators=[core.limits.JSONSizeValidator(10000)]),
         ),
     ]

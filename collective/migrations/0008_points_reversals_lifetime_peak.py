@@ -10,29 +10,75 @@ def peak_from_lifetime(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0007_text_and_json_limits'),
+        ("collective", "0007_text_and_json_limits"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='pointstransaction',
-            name='points_transaction_action_valid',
+            model_name="pointstransaction",
+            name="points_transaction_action_valid",
         ),
         migrations.AddField(
-            model_name='pointsaccount',
-            name='lifetime_peak',
+            model_name="pointsaccount",
+            name="lifetime_peak",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.RunPython(peak_from_lifetime, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='pointstransaction',
-            name='action',
-            field=models.CharField(choices=[('respond_to_ask', "Respond to someone's ask"), ('complete_help', 'Complete a help session'), ('helpful_rating', 'Receive a helpful rating'), ('give_feedback', 'Give feedback on a project'), ('beta_test', "Beta test someone's app"), ('ask_response_received', 'Someone responds to your ask'), ('help_received', 'Mark help as received'), ('add_offer', 'Add an offer'), ('first_offer', 'First offer published'), ('welcome_member', 'Welcome a new member'), ('get_followed', 'Get followed'), ('complete_onboarding', 'Complete onboarding'), ('gift_received', 'Gift received'), ('gift_sent', 'Gift sent'), ('points_conversion', 'Converted to credits'), ('add_offer_reversed', 'Offer deleted soon after: add-offer points taken back'), ('first_offer_reversed', 'Offer deleted soon after: first-offer bonus taken back')], max_length=32),
+            model_name="pointstransaction",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("respond_to_ask", "Respond to someone's ask"),
+                    ("complete_help", "Complete a help session"),
+                    ("helpful_rating", "Receive a helpful rating"),
+                    ("give_feedback", "Give feedback on a project"),
+                    ("beta_test", "Beta test someone's app"),
+                    ("ask_response_received", "Someone responds to your ask"),
+                    ("help_received", "Mark help as received"),
+                    ("add_offer", "Add an offer"),
+                    ("first_offer", "First offer published"),
+                    ("welcome_member", "Welcome a new member"),
+                    ("get_followed", "Get followed"),
+                    ("complete_onboarding", "Complete onboarding"),
+                    ("gift_received", "Gift received"),
+                    ("gift_sent", "Gift sent"),
+                    ("points_conversion", "Converted to credits"),
+                    ("add_offer_reversed", "Offer deleted soon after: add-offer points taken back"),
+                    ("first_offer_reversed", "Offer deleted soon after: first-offer bonus taken back"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointstransaction',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['respond_to_ask', 'complete_help', 'helpful_rating', 'give_feedback', 'beta_test', 'ask_response_received', 'help_received', 'add_offer', 'first_offer', 'welcome_member', 'get_followed', 'complete_onboarding', 'gift_received', 'gift_sent', 'points_conversion', 'add_offer_reversed', 'first_offer_reversed'])), name='points_transaction_action_valid'),
+            model_name="pointstransaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "respond_to_ask",
+                            "complete_help",
+                            "helpful_rating",
+                            "give_feedback",
+                            "beta_test",
+                            "ask_response_received",
+                            "help_received",
+                            "add_offer",
+                            "first_offer",
+                            "welcome_member",
+                            "get_followed",
+                            "complete_onboarding",
+                            "gift_received",
+                            "gift_sent",
+                            "points_conversion",
+                            "add_offer_reversed",
+                            "first_offer_reversed",
+                        ],
+                    )
+                ),
+                name="points_transaction_action_valid",
+            ),
         ),
     ]

@@ -10,10 +10,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0008_points_reversals_lifetime_peak'),
-        ('messaging', '0005_notification_repeats'),
+        ("collective", "0008_points_reversals_lifetime_peak"),
+        ("messaging", "0005_notification_repeats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -22,20 +21,32 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.CreateModel(
-                    name='PhoneVerification',
+                    name="PhoneVerification",
                     fields=[
-                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('phone_number', models.CharField(max_length=16)),
-                        ('code_hash', models.CharField(max_length=64)),
-                        ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                        ('expires_at', models.DateTimeField()),
-                        ('attempts', models.PositiveSmallIntegerField(default=0)),
-                        ('verified_at', models.DateTimeField(blank=True, null=True)),
-                        ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phone_verifications', to=settings.AUTH_USER_MODEL)),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        ("phone_number", models.CharField(max_length=16)),
+                        ("code_hash", models.CharField(max_length=64)),
+                        ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                        ("expires_at", models.DateTimeField()),
+                        ("attempts", models.PositiveSmallIntegerField(default=0)),
+                        ("verified_at", models.DateTimeField(blank=True, null=True)),
+                        (
+                            "user",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="phone_verifications",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
                     ],
                     options={
-                        'db_table': 'messaging_phoneverification',
-                        'indexes': [models.Index(fields=['user', '-created_at'], name='phone_verification_latest')],
+                        "db_table": "messaging_phoneverification",
+                        "indexes": [models.Index(fields=["user", "-created_at"], name="phone_verification_latest")],
                     },
                 ),
             ],

@@ -44,7 +44,9 @@ class Connection(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections_received"
     )
     # Context
-    ask = models.ForeignKey("collective.Ask", on_delete=models.SET_NULL, null=True, blank=True, related_name="connections")
+    ask = models.ForeignKey(
+        "collective.Ask", on_delete=models.SET_NULL, null=True, blank=True, related_name="connections"
+    )
     offer = models.ForeignKey(
         "collective.Offer", on_delete=models.SET_NULL, null=True, blank=True, related_name="connections"
     )
@@ -113,7 +115,9 @@ class Connection(models.Model):
                 condition=~Q(connection_type=ConnectionType.OFFER_INQUIRY) | Q(ask__isnull=True),
                 name="connection_offer_inquiry_has_no_ask",
             ),
-            models.CheckConstraint(condition=Q(connection_type__in=ConnectionType.values), name="connection_type_valid"),
+            models.CheckConstraint(
+                condition=Q(connection_type__in=ConnectionType.values), name="connection_type_valid"
+            ),
             models.CheckConstraint(condition=Q(status__in=ConnectionStatus.values), name="connection_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status=ConnectionStatus.COMPLETED) | Q(completed_at__isnull=False),

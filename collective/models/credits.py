@@ -40,7 +40,11 @@ class CreditTransaction(models.Model):
         related_name="related_credit_transactions",
     )
     related_transaction = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="refunds",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="refunds",
         help_text="For a refund: the usage it gives back.",
     )
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, default="")

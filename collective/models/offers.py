@@ -85,7 +85,9 @@ def validate_tags(tags) -> None:
     """Tags must be active `skill` or `topic` taxonomy entries (seed 000)."""
     bad = [t.slug for t in tags if t.taxonomy_type not in TAG_TYPES or not t.is_active]
     if bad:
-        raise ValidationError({"tags": [f"Tags must be active 'skill' or 'topic' entries; not allowed: {', '.join(bad)}."]})
+        raise ValidationError(
+            {"tags": [f"Tags must be active 'skill' or 'topic' entries; not allowed: {', '.join(bad)}."]}
+        )
 
 
 class Offer(models.Model):

@@ -69,16 +69,18 @@ POINTS_RULES: dict[str, ActionRule] = {
     A.HELPFUL_RATING: ActionRule(20, C.GIVING, "@{other} rated your help {rating}★", "collective.connection", 10),
     A.GIVE_FEEDBACK: ActionRule(10, C.GIVING, "You gave @{other} feedback", "collective.user", 10),
     A.BETA_TEST: ActionRule(15, C.GIVING, "You beta tested @{other}'s app", "collective.user", 5),
-    A.ASK_RESPONSE_RECEIVED: ActionRule(
-        5, C.RECEIVING, "@{other} responded to your ask", "collective.connection", 10
+    A.ASK_RESPONSE_RECEIVED: ActionRule(5, C.RECEIVING, "@{other} responded to your ask", "collective.connection", 10),
+    A.HELP_RECEIVED: ActionRule(
+        5, C.RECEIVING, "You closed the loop: help from @{other} received", "collective.connection", 10
     ),
-    A.HELP_RECEIVED: ActionRule(5, C.RECEIVING, "You closed the loop: help from @{other} received", "collective.connection", 10),
     A.ADD_OFFER: ActionRule(10, C.BUILDING, "You added an offer: {title}", "collective.offer", 5),
     A.FIRST_OFFER: ActionRule(20, C.BUILDING, "Your first offer is live!", None),
     A.WELCOME_MEMBER: ActionRule(5, C.COMMUNITY, "You welcomed @{other}", "collective.user", 10),
     A.GET_FOLLOWED: ActionRule(2, C.COMMUNITY, "@{other} followed you", "collective.user", 25),
     A.COMPLETE_ONBOARDING: ActionRule(25, C.COMMUNITY, "Welcome aboard! You completed onboarding", None),
-    A.GIFT_RECEIVED: ActionRule(None, C.TRANSFER, "@{other} gifted you {amount} points{message}", "collective.pointgift"),
+    A.GIFT_RECEIVED: ActionRule(
+        None, C.TRANSFER, "@{other} gifted you {amount} points{message}", "collective.pointgift"
+    ),
     A.GIFT_SENT: ActionRule(None, C.TRANSFER, "You gifted @{other} {amount} points", "collective.pointgift"),
     A.POINTS_CONVERSION: ActionRule(
         None, C.TRANSFER, "You converted {amount} points to credits", "collective.credittransaction"

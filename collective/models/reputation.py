@@ -40,10 +40,13 @@ class UserReputation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=ReputationTier.values), name="user_reputation_tier_valid"),
             models.CheckConstraint(
-                condition=Q(rating_average__isnull=True) | Q(rating_average__gte=Decimal("1"), rating_average__lte=Decimal("5")),
+                condition=Q(rating_average__isnull=True)
+                | Q(rating_average__gte=Decimal("1"), rating_average__lte=Decimal("5")),
                 name="user_reputation_average_1_to_5",
             ),
-            models.CheckConstraint(condition=Q(score__lte=models.F("raw_score")), name="user_reputation_decay_only_lowers"),
+            models.CheckConstraint(
+                condition=Q(score__lte=models.F("raw_score")), name="user_reputation_decay_only_lowers"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,9 +17,7 @@ def is_blocked(*, blocker_id: int, blocked_id: int) -> bool:
 
 def blocked_between(a_id: int, b_id: int) -> bool:
     """True if either user has blocked the other."""
-    return Block.objects.filter(
-        Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)
-    ).exists()
+    return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
 
 
 def blocks_made_by(*, user) -> QuerySet[Block]:

@@ -178,9 +178,7 @@ def storefront_get(*, username: str, viewer) -> dict[str, Any] | None:
         if items:
             subsections.append({"key": key, "title": title, "offer_types": list(types), "offers": items})
 
-    asks = list(
-        asks_public().filter(user=profile, status__in=STOREFRONT_ASK_STATUSES).order_by("-created_at", "-pk")
-    )
+    asks = list(asks_public().filter(user=profile, status__in=STOREFRONT_ASK_STATUSES).order_by("-created_at", "-pk"))
     agent_ids = AgentProfile.objects.filter(owner=profile).values("user_id")
     agent_courses = list(
         offers_public(viewer=viewer)

@@ -30,7 +30,7 @@ STOREFRONT_MAX_ENDORSEMENTS = 20
 
 
 def leaderboard_week(*, now: dt.datetime | None = None) -> QuerySet:
-    """"Top Helpers This Week": points from giving actions (§8.2 GIVING: responding to asks,
+    """ "Top Helpers This Week": points from giving actions (§8.2 GIVING: responding to asks,
     completing help, helpful ratings, …) in the rolling 7 days before `now`, per active user;
     rows are dicts {user, points, helped}. Uses the (action, created_at) index."""
     since = (now or timezone.now()) - LEADERBOARD_WEEK

@@ -211,7 +211,9 @@ def connection_create(
         )
     if inferred != ConnectionType.DIRECT and responder is not None and _pk(responder) != target.pk:
         raise DomainError(
-            "The responder is the owner of the offer or ask; leave it out.", code="responder_mismatch", field="responder"
+            "The responder is the owner of the offer or ask; leave it out.",
+            code="responder_mismatch",
+            field="responder",
         )
     if target.pk == initiator.pk:
         field = "responder" if inferred == ConnectionType.DIRECT else None
@@ -220,7 +222,9 @@ def connection_create(
         raise DomainError("You have blocked this user; unblock them first.", code="user_blocked")
 
     if offer_obj is not None and offer_obj.status != OfferStatus.ACTIVE:
-        raise DomainError("This offer is not accepting connections right now.", code="offer_not_accepting", field="offer")
+        raise DomainError(
+            "This offer is not accepting connections right now.", code="offer_not_accepting", field="offer"
+        )
     if ask_obj is not None and (ask_obj.is_archived or ask_obj.status not in (AskStatus.OPEN, AskStatus.IN_PROGRESS)):
         raise DomainError("This ask is not accepting responses any more.", code="ask_not_accepting", field="ask")
 
@@ -261,9 +265,7 @@ def connection_create(
     # notify=False: the responder hears of the connection (below), not of its first message too.
     message_send(thread=thread, sender=initiator, body=message, notify=False)
 
-    publish(
-        [initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection)
-    )
+    publish([initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection))
     announce(
         events.ConnectionCreated(
             connection_id=connection.pk, initiator_id=initiator.pk, responder_id=target.pk, connection=connection
@@ -338,11 +340,7 @@ def _award_completion(connection: Connection) -> None:
 
 
 def _lock(connection: Connection, actor: User) -> Connection:
-    locked = (
-        Connection.objects.select_for_update()
-        .filter(pk=connection.pk)
-        .first()
-    )
+    locked = Connection.objects.select_for_update().filter(pk=connection.pk).first()
     if locked is None or not locked.is_participant(actor):
         raise NotFound("No such connection.", code="not_found")
     return locked
@@ -430,8 +428,12 @@ def connection_update(
         if locked.status != previous_status:
             announce(
                 events.ConnectionStatusChanged(
-                    connection_id=locked.pk, previous_status=previous_status, status=locked.status,
-                    actor_id=actor.pk, connection=locked, actor=actor,
+                    connection_id=locked.pk,
+                    previous_status=previous_status,
+                    status=locked.status,
+                    actor_id=actor.pk,
+                    connection=locked,
+                    actor=actor,
                 )
             )
     return locked

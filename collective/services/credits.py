@@ -61,9 +61,7 @@ def credits_apply(
         raise NotFound("No such user.", code="user_not_found")
     balance = locked.credit_balance + amount
     if balance < 0:
-        raise Conflict(
-            f"You have {locked.credit_balance} credits; that needs {-amount}.", code="insufficient_credits"
-        )
+        raise Conflict(f"You have {locked.credit_balance} credits; that needs {-amount}.", code="insufficient_credits")
     row = CreditTransaction.objects.create(
         user_id=user_id,
         amount=amount,
@@ -129,7 +127,9 @@ def _client_id(value: Any) -> str:
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or len(value) > CLIENT_ID_MAX:
-        raise DomainError(f"client_id must be a string of at most {CLIENT_ID_MAX} characters.", code="invalid", field="client_id")
+        raise DomainError(
+            f"client_id must be a string of at most {CLIENT_ID_MAX} characters.", code="invalid", field="client_id"
+        )
     return value
 
 

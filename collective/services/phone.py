@@ -82,9 +82,7 @@ def phone_verification_start(*, user: Any) -> Started:
     per_hour = conf.get("VERIFICATION_MAX_PER_HOUR")
     if len(recent) >= per_hour:
         wait = (recent[per_hour - 1] + dt.timedelta(hours=1) - now).total_seconds()
-        raise RateLimited(
-            f"At most {per_hour} codes an hour.", retry_after=math.ceil(wait), code="too_many_codes"
-        )
+        raise RateLimited(f"At most {per_hour} codes an hour.", retry_after=math.ceil(wait), code="too_many_codes")
     ttl = conf.get("VERIFICATION_CODE_TTL_SECONDS")
     code = f"{secrets.randbelow(10**6):06d}"
     verification = PhoneVerification.objects.create(

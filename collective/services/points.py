@@ -148,7 +148,7 @@ def daily_cap(action: str) -> int | None:
 
 
 def _utc_day_start(now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _object_id(action: str, obj: Model | None) -> int:
@@ -211,9 +211,7 @@ def points_award(
         if today.count() >= cap:
             return None
     if locked.total_points + value < 0:
-        raise Conflict(
-            f"You have {locked.total_points} points; that needs {-value}.", code="insufficient_points"
-        )
+        raise Conflict(f"You have {locked.total_points} points; that needs {-value}.", code="insufficient_points")
     reason = _reason(action, other=other, amount=value, context=context or {})
     try:
         with transaction.atomic():  # the unique key is the last word on idempotency
@@ -332,17 +330,13 @@ def points_reverse(*, user: User | int, action: str, obj: Model | None = None) -
     locked = lock_users([user_id]).get(user_id)
     if locked is None:
         return None
-    award = PointsTransaction.objects.filter(
-        user_id=user_id, action=action, object_id=_object_id(action, obj)
-    ).first()
+    award = PointsTransaction.objects.filter(user_id=user_id, action=action, object_id=_object_id(action, obj)).first()
     if award is None or award.amount <= 0 or award.created_at < timezone.now() - reversal_window():
         return None
     amount = min(award.amount, locked.total_points)
     if amount <= 0:
         return None
-    return points_award(
-        user=user, action=reversal, obj=obj, amount=-amount, context={"days": reversal_window().days}
-    )
+    return points_award(user=user, action=reversal, obj=obj, amount=-amount, context={"days": reversal_window().days})
 
 
 def offer_points_reverse(*, offer: Model) -> None:

@@ -14,7 +14,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from collective.models import Connection, ConnectionStatus, ReputationTier, User, UserReputation
@@ -134,8 +134,15 @@ def reputation_summary(rep: UserReputation | None) -> dict:
     """The public shape (/me/, storefront, people discovery)."""
     if rep is None:
         return {
-            "score": 0, "tier": ReputationTier.NEW, "ratings_count": 0, "rating_average": None,
-            "positive": 0, "neutral": 0, "negative": 0, "completed": 0, "cancelled": 0,
+            "score": 0,
+            "tier": ReputationTier.NEW,
+            "ratings_count": 0,
+            "rating_average": None,
+            "positive": 0,
+            "neutral": 0,
+            "negative": 0,
+            "completed": 0,
+            "cancelled": 0,
         }
     return {
         "score": rep.score,

@@ -118,9 +118,7 @@ def gift_send(
         if points is not None:
             amount = validate_points_amount(points, field="points")
             if locked[sender.pk].total_points < amount:
-                raise Conflict(
-                    f"You have {locked[sender.pk].total_points} points to give.", code="insufficient_points"
-                )
+                raise Conflict(f"You have {locked[sender.pk].total_points} points to give.", code="insufficient_points")
             # Under the sender's row lock, so parallel gifts cannot both spend the same pool.
             giftable = giftable_points(sender.pk)
             if giftable < amount:
@@ -145,9 +143,7 @@ def gift_send(
             return gift
         amount = validate_points_amount(credits, field="credits")
         if locked[sender.pk].credit_balance < amount:
-            raise Conflict(
-                f"You have {locked[sender.pk].credit_balance} credits to give.", code="insufficient_credits"
-            )
+            raise Conflict(f"You have {locked[sender.pk].credit_balance} credits to give.", code="insufficient_credits")
         # Under the sender's row lock, as for points: parallel gifts cannot spend the pool twice.
         giftable = giftable_credits(sender.pk)
         if giftable < amount:
@@ -156,7 +152,9 @@ def gift_send(
                 "can be gifted; credits converted from points and bonuses are yours to spend.",
                 code="credits_not_giftable",
             )
-        gift = CreditGift.objects.create(sender=sender, recipient=recipient, amount=amount, message=text, connection=conn)
+        gift = CreditGift.objects.create(
+            sender=sender, recipient=recipient, amount=amount, message=text, connection=conn
+        )
         meta = {"credit_gift": gift.pk}
         credits_apply(
             user=sender,
@@ -194,7 +192,9 @@ def endorsement_create(*, endorser: User, endorsee: Any, content: Any, connectio
         raise Conflict("You already endorsed this user for this.", code="duplicate_endorsement")
     try:
         with transaction.atomic():
-            endorsement = Endorsement.objects.create(endorser=endorser, endorsee=recipient, content=text, connection=conn)
+            endorsement = Endorsement.objects.create(
+                endorser=endorser, endorsee=recipient, content=text, connection=conn
+            )
     except IntegrityError:
         raise Conflict("You already endorsed this user for this.", code="duplicate_endorsement") from None
     _announce(recipient.pk, "endorsement", endorsement)
@@ -202,9 +202,7 @@ def endorsement_create(*, endorser: User, endorsee: Any, content: Any, connectio
 
 
 def _own_endorsement(endorsement_id: Any, actor: User) -> Endorsement:
-    endorsement = (
-        Endorsement.objects.select_for_update().filter(pk=_as_id(endorsement_id, "endorsement")).first()
-    )
+    endorsement = Endorsement.objects.select_for_update().filter(pk=_as_id(endorsement_id, "endorsement")).first()
     if endorsement is None or actor.pk not in (endorsement.endorsee_id, endorsement.endorser_id):
         raise NotFound("No such endorsement.", code="not_found")
     if endorsement.endorsee_id != actor.pk:
@@ -253,11 +251,15 @@ def badge_award(*, awarder: User, recipient: Any, badge: Any, connection: Any = 
     if badge_type is None:
         raise DomainError(f"Unknown badge {badge[:50]!r}.", code="unknown_badge", field="badge")
     conn = _connection(awarder, target, connection)
-    if PeerBadgeAward.objects.filter(badge_type=badge_type, awarder=awarder, recipient=target, connection=conn).exists():
+    if PeerBadgeAward.objects.filter(
+        badge_type=badge_type, awarder=awarder, recipient=target, connection=conn
+    ).exists():
         raise Conflict("You already gave this badge for this.", code="duplicate_badge")
     try:
         with transaction.atomic():
-            award = PeerBadgeAward.objects.create(badge_type=badge_type, awarder=awarder, recipient=target, connection=conn)
+            award = PeerBadgeAward.objects.create(
+                badge_type=badge_type, awarder=awarder, recipient=target, connection=conn
+            )
     except IntegrityError:
         raise Conflict("You already gave this badge for this.", code="duplicate_badge") from None
     _announce(target.pk, "peer_badge", award)

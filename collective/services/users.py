@@ -94,7 +94,8 @@ def credentials_check(*, request: HttpRequest | None, username: str, password: s
     wait = login_account_limit().retry_after(account)
     if wait:
         raise RateLimited(
-            f"Too many failed logins for this account; try again in {wait} s.", retry_after=wait,
+            f"Too many failed logins for this account; try again in {wait} s.",
+            retry_after=wait,
             code="too_many_attempts",
         )
     user = authenticate(request=request, username=username, password=password)

@@ -25,8 +25,17 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "thread", "sender", "body", "body_html", "attachments", "client_id",
-            "created_at", "edited_at", "deleted_at", "is_deleted",
+            "id",
+            "thread",
+            "sender",
+            "body",
+            "body_html",
+            "attachments",
+            "client_id",
+            "created_at",
+            "edited_at",
+            "deleted_at",
+            "is_deleted",
         ]
         read_only_fields = fields
 
@@ -96,8 +105,15 @@ class ThreadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Thread
         fields = [
-            "id", "other_user", "last_message", "last_activity_at", "unread_count", "archived",
-            "last_read_message", "other_last_read_message", "created_at",
+            "id",
+            "other_user",
+            "last_message",
+            "last_activity_at",
+            "unread_count",
+            "archived",
+            "last_read_message",
+            "other_last_read_message",
+            "created_at",
         ]
         read_only_fields = fields
 

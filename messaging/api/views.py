@@ -28,7 +28,6 @@ from .serializers import (
     ThreadSerializer,
 )
 
-
 _ABSENT = object()
 
 

@@ -18,92 +18,136 @@ def create_memberships(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0001_initial'),
+        ("messaging", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ThreadMembership',
+            name="ThreadMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_read_at', models.DateTimeField(blank=True, null=True)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("last_read_at", models.DateTimeField(blank=True, null=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='thread',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="thread",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='thread',
-            name='opened_to_stranger',
+            model_name="thread",
+            name="opened_to_stranger",
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(blank=True, default='')),
-                ('body_html', models.TextField(blank=True, default='')),
-                ('attachments', models.JSONField(blank=True, default=list)),
-                ('client_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages_sent', to=settings.AUTH_USER_MODEL)),
-                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='messaging.thread')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField(blank=True, default="")),
+                ("body_html", models.TextField(blank=True, default="")),
+                ("attachments", models.JSONField(blank=True, default=list)),
+                ("client_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages_sent",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "thread",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="messaging.thread"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.AddField(
-            model_name='thread',
-            name='last_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message'),
+            model_name="thread",
+            name="last_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="messaging.message",
+            ),
         ),
         migrations.AddIndex(
-            model_name='thread',
-            index=models.Index(fields=['created_by', 'created_at'], name='messaging_t_created_0ceb15_idx'),
+            model_name="thread",
+            index=models.Index(fields=["created_by", "created_at"], name="messaging_t_created_0ceb15_idx"),
         ),
         migrations.AddField(
-            model_name='threadmembership',
-            name='last_read_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message'),
+            model_name="threadmembership",
+            name="last_read_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="messaging.message",
+            ),
         ),
         migrations.AddField(
-            model_name='threadmembership',
-            name='thread',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='messaging.thread'),
+            model_name="threadmembership",
+            name="thread",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="messaging.thread"
+            ),
         ),
         migrations.AddField(
-            model_name='threadmembership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='thread_memberships', to=settings.AUTH_USER_MODEL),
+            model_name="threadmembership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="thread_memberships",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['thread', '-id'], name='message_thread_newest'),
+            model_name="message",
+            index=models.Index(fields=["thread", "-id"], name="message_thread_newest"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('sender', 'client_id'), name='unique_message_client_id_per_sender'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_id__isnull", False)),
+                fields=("sender", "client_id"),
+                name="unique_message_client_id_per_sender",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(('deleted_at__isnull', True), models.Q(('body', ''), ('body_html', '')), _connector='OR'), name='message_deleted_has_no_body'),
+            model_name="message",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deleted_at__isnull", True), models.Q(("body", ""), ("body_html", "")), _connector="OR"
+                ),
+                name="message_deleted_has_no_body",
+            ),
         ),
         migrations.AddIndex(
-            model_name='threadmembership',
-            index=models.Index(fields=['user', 'thread'], name='messaging_t_user_id_da83ef_idx'),
+            model_name="threadmembership",
+            index=models.Index(fields=["user", "thread"], name="messaging_t_user_id_da83ef_idx"),
         ),
         migrations.AddConstraint(
-            model_name='threadmembership',
-            constraint=models.UniqueConstraint(fields=('thread', 'user'), name='unique_membership_per_thread_user'),
+            model_name="threadmembership",
+            constraint=models.UniqueConstraint(fields=("thread", "user"), name="unique_membership_per_thread_user"),
         ),
         migrations.RunPython(create_memberships, migrations.RunPython.noop),
     ]

@@ -5,24 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0003_notifications_sms'),
+        ("messaging", "0003_notifications_sms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='smsmessage',
-            name='sms_status_valid',
+            model_name="smsmessage",
+            name="sms_status_valid",
         ),
         migrations.AlterField(
-            model_name='smsmessage',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('unknown', 'Outcome unknown'), ('sent', 'Sent'), ('failed', 'Failed'), ('delivered', 'Delivered'), ('undelivered', 'Undelivered')], default='queued', max_length=16),
+            model_name="smsmessage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("unknown", "Outcome unknown"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("delivered", "Delivered"),
+                    ("undelivered", "Undelivered"),
+                ],
+                default="queued",
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='smsmessage',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sending', 'unknown', 'sent', 'failed', 'delivered', 'undelivered'])), name='sms_status_valid'),
+            model_name="smsmessage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["queued", "sending", "unknown", "sent", "failed", "delivered", "undelivered"])
+                ),
+                name="sms_status_valid",
+            ),
         ),
     ]

@@ -12,32 +12,35 @@ def updated_from_created(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0008_points_reversals_lifetime_peak'),
-        ('messaging', '0004_sms_status_unknown'),
+        ("collective", "0008_points_reversals_lifetime_peak"),
+        ("messaging", "0004_sms_status_unknown"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='repeat_count',
+            model_name="notification",
+            name="repeat_count",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='subject',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="notification",
+            name="subject",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='updated_at',
+            model_name="notification",
+            name="updated_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.RunPython(updated_from_created, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(condition=models.Q(('read_at__isnull', True), models.Q(('subject', ''), _negated=True)), fields=('recipient', 'actor', 'kind', 'subject'), name='unique_unread_repeat_notification'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("read_at__isnull", True), models.Q(("subject", ""), _negated=True)),
+                fields=("recipient", "actor", "kind", "subject"),
+                name="unique_unread_repeat_notification",
+            ),
         ),
     ]

@@ -34,7 +34,6 @@ def content_types_backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
         ("messaging", "0005_notification_repeats"),

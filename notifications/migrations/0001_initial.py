@@ -12,12 +12,11 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('collective', '0008_points_reversals_lifetime_peak'),
-        ('messaging', '0005_notification_repeats'),
+        ("collective", "0008_points_reversals_lifetime_peak"),
+        ("messaging", "0005_notification_repeats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,116 +25,299 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.CreateModel(
-                    name='SmsOptOut',
+                    name="SmsOptOut",
                     fields=[
-                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('phone_number', models.CharField(max_length=16, unique=True)),
-                        ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        ("phone_number", models.CharField(max_length=16, unique=True)),
+                        ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                     ],
                     options={
-                        'db_table': 'messaging_smsoptout',
+                        "db_table": "messaging_smsoptout",
                     },
                 ),
                 migrations.CreateModel(
-                    name='Notification',
+                    name="Notification",
                     fields=[
-                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('kind', models.CharField(choices=[('connection_request', 'New connection request'), ('ask_response', 'Response to your ask'), ('connection_accepted', 'Connection accepted'), ('help_completed', 'Help completed'), ('new_follower', 'New follower'), ('new_message', 'New direct message'), ('points_unlock', 'Points threshold reached')], max_length=32)),
-                        ('title', models.CharField(max_length=200)),
-                        ('body', models.TextField(blank=True, default='')),
-                        ('url', models.CharField(blank=True, default='', max_length=500)),
-                        ('sms_text', models.CharField(blank=True, default='', max_length=480)),
-                        ('data', models.JSONField(blank=True, default=dict)),
-                        ('read_at', models.DateTimeField(blank=True, null=True)),
-                        ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                        ('subject', models.CharField(blank=True, default='', max_length=64)),
-                        ('repeat_count', models.PositiveIntegerField(default=1)),
-                        ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                        ('sms_state', models.CharField(choices=[('none', 'Not considered'), ('pending', 'Task queued'), ('held', 'Held for quiet hours'), ('skipped', 'Not sent'), ('sent', 'Handed to the SMS record')], default='none', max_length=16)),
-                        ('sms_reason', models.CharField(blank=True, default='', max_length=32)),
-                        ('sms_hold_until', models.DateTimeField(blank=True, null=True)),
-                        ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                        ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='collective.connection')),
-                        ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
-                        ('thread', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='messaging.thread')),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        (
+                            "kind",
+                            models.CharField(
+                                choices=[
+                                    ("connection_request", "New connection request"),
+                                    ("ask_response", "Response to your ask"),
+                                    ("connection_accepted", "Connection accepted"),
+                                    ("help_completed", "Help completed"),
+                                    ("new_follower", "New follower"),
+                                    ("new_message", "New direct message"),
+                                    ("points_unlock", "Points threshold reached"),
+                                ],
+                                max_length=32,
+                            ),
+                        ),
+                        ("title", models.CharField(max_length=200)),
+                        ("body", models.TextField(blank=True, default="")),
+                        ("url", models.CharField(blank=True, default="", max_length=500)),
+                        ("sms_text", models.CharField(blank=True, default="", max_length=480)),
+                        ("data", models.JSONField(blank=True, default=dict)),
+                        ("read_at", models.DateTimeField(blank=True, null=True)),
+                        ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                        ("subject", models.CharField(blank=True, default="", max_length=64)),
+                        ("repeat_count", models.PositiveIntegerField(default=1)),
+                        ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                        (
+                            "sms_state",
+                            models.CharField(
+                                choices=[
+                                    ("none", "Not considered"),
+                                    ("pending", "Task queued"),
+                                    ("held", "Held for quiet hours"),
+                                    ("skipped", "Not sent"),
+                                    ("sent", "Handed to the SMS record"),
+                                ],
+                                default="none",
+                                max_length=16,
+                            ),
+                        ),
+                        ("sms_reason", models.CharField(blank=True, default="", max_length=32)),
+                        ("sms_hold_until", models.DateTimeField(blank=True, null=True)),
+                        (
+                            "actor",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.SET_NULL,
+                                related_name="+",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
+                        (
+                            "connection",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="+",
+                                to="collective.connection",
+                            ),
+                        ),
+                        (
+                            "recipient",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="notifications",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
+                        (
+                            "thread",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="+",
+                                to="messaging.thread",
+                            ),
+                        ),
                     ],
                     options={
-                        'db_table': 'messaging_notification',
-                        'ordering': ['-id'],
+                        "db_table": "messaging_notification",
+                        "ordering": ["-id"],
                     },
                 ),
                 migrations.CreateModel(
-                    name='NotificationPreference',
+                    name="NotificationPreference",
                     fields=[
-                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('kind', models.CharField(choices=[('connection_request', 'New connection request'), ('ask_response', 'Response to your ask'), ('connection_accepted', 'Connection accepted'), ('help_completed', 'Help completed'), ('new_follower', 'New follower'), ('new_message', 'New direct message'), ('points_unlock', 'Points threshold reached')], max_length=32)),
-                        ('sms', models.BooleanField()),
-                        ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_prefs', to=settings.AUTH_USER_MODEL)),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        (
+                            "kind",
+                            models.CharField(
+                                choices=[
+                                    ("connection_request", "New connection request"),
+                                    ("ask_response", "Response to your ask"),
+                                    ("connection_accepted", "Connection accepted"),
+                                    ("help_completed", "Help completed"),
+                                    ("new_follower", "New follower"),
+                                    ("new_message", "New direct message"),
+                                    ("points_unlock", "Points threshold reached"),
+                                ],
+                                max_length=32,
+                            ),
+                        ),
+                        ("sms", models.BooleanField()),
+                        (
+                            "user",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="notification_prefs",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
                     ],
                     options={
-                        'db_table': 'messaging_notificationpreference',
+                        "db_table": "messaging_notificationpreference",
                     },
                 ),
                 migrations.CreateModel(
-                    name='SmsMessage',
+                    name="SmsMessage",
                     fields=[
-                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                        ('key', models.CharField(max_length=64, unique=True)),
-                        ('purpose', models.CharField(choices=[('notification', 'Notification'), ('verification', 'Phone verification')], max_length=16)),
-                        ('to', models.CharField(max_length=16)),
-                        ('body', models.CharField(max_length=480)),
-                        ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('unknown', 'Outcome unknown'), ('sent', 'Sent'), ('failed', 'Failed'), ('delivered', 'Delivered'), ('undelivered', 'Undelivered')], default='queued', max_length=16)),
-                        ('provider', models.CharField(blank=True, default='', max_length=16)),
-                        ('provider_sid', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                        ('provider_status', models.CharField(blank=True, default='', max_length=32)),
-                        ('error_code', models.CharField(blank=True, default='', max_length=16)),
-                        ('error_message', models.CharField(blank=True, default='', max_length=500)),
-                        ('attempts', models.PositiveSmallIntegerField(default=0)),
-                        ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                        ('sent_at', models.DateTimeField(blank=True, null=True)),
-                        ('updated_at', models.DateTimeField(auto_now=True)),
-                        ('notification', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sms', to='notifications.notification')),
-                        ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sms_messages', to=settings.AUTH_USER_MODEL)),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        ("key", models.CharField(max_length=64, unique=True)),
+                        (
+                            "purpose",
+                            models.CharField(
+                                choices=[("notification", "Notification"), ("verification", "Phone verification")],
+                                max_length=16,
+                            ),
+                        ),
+                        ("to", models.CharField(max_length=16)),
+                        ("body", models.CharField(max_length=480)),
+                        (
+                            "status",
+                            models.CharField(
+                                choices=[
+                                    ("queued", "Queued"),
+                                    ("sending", "Sending"),
+                                    ("unknown", "Outcome unknown"),
+                                    ("sent", "Sent"),
+                                    ("failed", "Failed"),
+                                    ("delivered", "Delivered"),
+                                    ("undelivered", "Undelivered"),
+                                ],
+                                default="queued",
+                                max_length=16,
+                            ),
+                        ),
+                        ("provider", models.CharField(blank=True, default="", max_length=16)),
+                        ("provider_sid", models.CharField(blank=True, max_length=64, null=True, unique=True)),
+                        ("provider_status", models.CharField(blank=True, default="", max_length=32)),
+                        ("error_code", models.CharField(blank=True, default="", max_length=16)),
+                        ("error_message", models.CharField(blank=True, default="", max_length=500)),
+                        ("attempts", models.PositiveSmallIntegerField(default=0)),
+                        ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                        ("sent_at", models.DateTimeField(blank=True, null=True)),
+                        ("updated_at", models.DateTimeField(auto_now=True)),
+                        (
+                            "notification",
+                            models.OneToOneField(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.SET_NULL,
+                                related_name="sms",
+                                to="notifications.notification",
+                            ),
+                        ),
+                        (
+                            "user",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.SET_NULL,
+                                related_name="sms_messages",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
                     ],
                     options={
-                        'db_table': 'messaging_smsmessage',
+                        "db_table": "messaging_smsmessage",
                     },
                 ),
                 migrations.AddIndex(
-                    model_name='notification',
-                    index=models.Index(fields=['recipient', '-id'], name='notification_recipient_newest'),
+                    model_name="notification",
+                    index=models.Index(fields=["recipient", "-id"], name="notification_recipient_newest"),
                 ),
                 migrations.AddIndex(
-                    model_name='notification',
-                    index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_recipient_unread'),
+                    model_name="notification",
+                    index=models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient"],
+                        name="notification_recipient_unread",
+                    ),
                 ),
                 migrations.AddIndex(
-                    model_name='notification',
-                    index=models.Index(condition=models.Q(('sms_state', 'held')), fields=['sms_hold_until'], name='notification_sms_held'),
+                    model_name="notification",
+                    index=models.Index(
+                        condition=models.Q(("sms_state", "held")),
+                        fields=["sms_hold_until"],
+                        name="notification_sms_held",
+                    ),
                 ),
                 migrations.AddConstraint(
-                    model_name='notification',
-                    constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['connection_request', 'ask_response', 'connection_accepted', 'help_completed', 'new_follower', 'new_message', 'points_unlock'])), name='notification_kind_valid'),
+                    model_name="notification",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "connection_request",
+                                    "ask_response",
+                                    "connection_accepted",
+                                    "help_completed",
+                                    "new_follower",
+                                    "new_message",
+                                    "points_unlock",
+                                ],
+                            )
+                        ),
+                        name="notification_kind_valid",
+                    ),
                 ),
                 migrations.AddConstraint(
-                    model_name='notification',
-                    constraint=models.UniqueConstraint(condition=models.Q(('kind', 'new_message'), ('read_at__isnull', True)), fields=('recipient', 'thread'), name='unique_unread_message_notification_per_thread'),
+                    model_name="notification",
+                    constraint=models.UniqueConstraint(
+                        condition=models.Q(("kind", "new_message"), ("read_at__isnull", True)),
+                        fields=("recipient", "thread"),
+                        name="unique_unread_message_notification_per_thread",
+                    ),
                 ),
                 migrations.AddConstraint(
-                    model_name='notification',
-                    constraint=models.UniqueConstraint(condition=models.Q(('read_at__isnull', True), models.Q(('subject', ''), _negated=True)), fields=('recipient', 'actor', 'kind', 'subject'), name='unique_unread_repeat_notification'),
+                    model_name="notification",
+                    constraint=models.UniqueConstraint(
+                        condition=models.Q(("read_at__isnull", True), models.Q(("subject", ""), _negated=True)),
+                        fields=("recipient", "actor", "kind", "subject"),
+                        name="unique_unread_repeat_notification",
+                    ),
                 ),
                 migrations.AddConstraint(
-                    model_name='notificationpreference',
-                    constraint=models.UniqueConstraint(fields=('user', 'kind'), name='unique_notification_pref_per_kind'),
+                    model_name="notificationpreference",
+                    constraint=models.UniqueConstraint(
+                        fields=("user", "kind"), name="unique_notification_pref_per_kind"
+                    ),
                 ),
                 migrations.AddIndex(
-                    model_name='smsmessage',
-                    index=models.Index(fields=['user', 'purpose', 'created_at'], name='sms_user_purpose_created'),
+                    model_name="smsmessage",
+                    index=models.Index(fields=["user", "purpose", "created_at"], name="sms_user_purpose_created"),
                 ),
                 migrations.AddConstraint(
-                    model_name='smsmessage',
-                    constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sending', 'unknown', 'sent', 'failed', 'delivered', 'undelivered'])), name='sms_status_valid'),
+                    model_name="smsmessage",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                ["queued", "sending", "unknown", "sent", "failed", "delivered", "undelivered"],
+                            )
+                        ),
+                        name="sms_status_valid",
+                    ),
                 ),
             ],
             database_operations=[],

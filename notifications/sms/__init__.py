@@ -60,7 +60,7 @@ def backend_path() -> str:
         # The backends lived in `messaging.sms` before issue 12; a deployment may still name them so.
         legacy = "messaging.sms."
         if settings.SMS_BACKEND.startswith(legacy):
-            return "notifications.sms." + settings.SMS_BACKEND[len(legacy):]
+            return "notifications.sms." + settings.SMS_BACKEND[len(legacy) :]
         return settings.SMS_BACKEND
     if twilio_configured():
         return "notifications.sms.twilio.TwilioBackend"

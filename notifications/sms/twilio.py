@@ -60,9 +60,7 @@ class TwilioBackend:
         else:
             sender = {"from_": settings.TWILIO_FROM_NUMBER}
         try:
-            message = self.client.messages.create(
-                to=to, body=body, status_callback=status_callback_url(), **sender
-            )
+            message = self.client.messages.create(to=to, body=body, status_callback=status_callback_url(), **sender)
         except TwilioRestException as exc:
             code = str(exc.code or exc.status)
             if exc.status == 429 or exc.status >= 500:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib import admin
 from django.apps import apps
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,8 +36,14 @@ def one_of_each():
         type(offer): offer,
         type(ask): ask,
         Connection: Connection.objects.create(
-            initiator=b, responder=a, offer=offer, connection_type="offer_inquiry", initial_message="Hi",
-            status="completed", completed_at=timezone.now(), initiator_rating=5,
+            initiator=b,
+            responder=a,
+            offer=offer,
+            connection_type="offer_inquiry",
+            initial_message="Hi",
+            status="completed",
+            completed_at=timezone.now(),
+            initiator_rating=5,
         ),
         Follow: Follow.objects.create(follower=a, following=b),
         AgentProfile: AgentProfile.objects.create(user=agent, owner=a),

@@ -22,7 +22,12 @@ def detail(ask_id: int) -> str:
 
 
 def create(client: APIClient, **overrides):
-    body = {"title": "Beta testers for TaskAI", "description": "Ten people please", "ask_type": "beta_tester", **overrides}
+    body = {
+        "title": "Beta testers for TaskAI",
+        "description": "Ten people please",
+        "ask_type": "beta_tester",
+        **overrides,
+    }
     return client.post(URL, body, format="json")
 
 

@@ -188,8 +188,7 @@ def test_token_login_missing_fields(api_client):
 def test_login_is_throttled_at_ten_per_minute_with_retry_after(api_client):
     UserFactory(username="linus")
     statuses = [
-        api_client.post(TOKEN, {"username": "linus", "password": "wrong"}, format="json").status_code
-        for _ in range(10)
+        api_client.post(TOKEN, {"username": "linus", "password": "wrong"}, format="json").status_code for _ in range(10)
     ]
     assert statuses == [400] * 10
     # The 11th is refused even with the right password.
@@ -244,7 +243,9 @@ def test_session_login_bad_credentials():
 def test_session_writes_need_csrf_and_logout_ends_the_session():
     UserFactory(username="linus")
     client, csrf = csrf_client()
-    client.post(SESSION, {"username": "linus", "password": "correct-horse-battery"}, format="json", HTTP_X_CSRFTOKEN=csrf)
+    client.post(
+        SESSION, {"username": "linus", "password": "correct-horse-battery"}, format="json", HTTP_X_CSRFTOKEN=csrf
+    )
     # Login rotates the CSRF token: the old one no longer works for session-authenticated writes.
     new_csrf = client.cookies["csrftoken"].value
     patch = client.patch(ME, {"tagline": "hi"}, format="json")

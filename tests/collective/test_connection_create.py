@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 def _fast_password_hashing(settings) -> None:
     # Factories hash a password per user; the default hasher costs ~0.3 s each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 URL = "/api/v1/connections/"
 
 
@@ -46,8 +48,18 @@ def test_offer_inquiry_infers_responder_opens_thread_posts_message_and_counts():
     assert [(m.sender_id, m.body) for m in messages] == [(initiator.pk, "Hi, can you help?")]
     offer.refresh_from_db()
     assert offer.connection_count == 1
-    for key in ("agreed_price_cents", "stripe_payment_intent_id", "paid_at", "initiator_rating", "responder_rating",
-                "initiator_feedback", "responder_feedback", "created_at", "updated_at", "completed_at"):
+    for key in (
+        "agreed_price_cents",
+        "stripe_payment_intent_id",
+        "paid_at",
+        "initiator_rating",
+        "responder_rating",
+        "initiator_feedback",
+        "responder_feedback",
+        "created_at",
+        "updated_at",
+        "completed_at",
+    ):
         assert key in body
 
 
@@ -126,7 +138,9 @@ def test_both_offer_and_ask_is_400():
 
 def test_responder_not_owner_is_400():
     other = UserFactory()
-    resp = client_for(UserFactory()).post(URL, {"offer": OfferFactory().pk, "responder": other.pk, "initial_message": "x"})
+    resp = client_for(UserFactory()).post(
+        URL, {"offer": OfferFactory().pk, "responder": other.pk, "initial_message": "x"}
+    )
     assert resp.status_code == 400 and resp.data["code"] == "responder_mismatch"
 
 
@@ -254,7 +268,9 @@ def test_connection_created_event_to_both_participants_once():
     for _, data in got:
         assert data["connection"] == resp.data
     # Nobody else heard of it.
-    assert Event.objects.filter(type="connection.created").exclude(user_id__in=[initiator.pk, offer.user_id]).count() == 0
+    assert (
+        Event.objects.filter(type="connection.created").exclude(user_id__in=[initiator.pk, offer.user_id]).count() == 0
+    )
 
 
 def test_failed_create_emits_nothing():

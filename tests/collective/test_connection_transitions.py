@@ -28,6 +28,7 @@ def _fast_password_hashing(settings) -> None:
     # Factories hash a password per user; the default hasher costs ~0.3 s each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 ALL = ["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"]
 FINAL = ["completed", "declined", "cancelled"]
 # The documented table (docs/connections.md), restated independently of the code.

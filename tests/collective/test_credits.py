@@ -10,7 +10,6 @@ from collective.models import CreditCost, CreditTransaction, PointsTransaction, 
 from collective.services.credits import (
     credits_apply,
     credits_bonus,
-    credits_convert_points,
     credits_refund,
     credits_spend,
     economy_reference_load,
@@ -57,7 +56,10 @@ def with_credits(n: int) -> User:
 
 def test_default_costs_are_the_seed_table():
     assert dict(CreditCost.objects.values_list("slug", "cost")) == {
-        "ava-session": 1, "social-clip": 5, "course-builder-assist": 10, "image-generation": 2,
+        "ava-session": 1,
+        "social-clip": 5,
+        "course-builder-assist": 10,
+        "image-generation": 2,
     }
     body = client_for(UserFactory()).get("/api/v1/credits/costs/").data
     assert [r["slug"] for r in body] == ["ava-session", "image-generation", "social-clip", "course-builder-assist"]
@@ -67,14 +69,25 @@ def test_conversion_100_points_to_10_credits_with_both_ledgers():
     user = with_points(350)
     resp = client_for(user).post("/api/v1/credits/convert/", {"points": 300})
     assert resp.status_code == 201
-    assert (resp.data["amount"], resp.data["transaction_type"], resp.data["points_converted"]) == (30, "points_conversion", 300)
+    assert (resp.data["amount"], resp.data["transaction_type"], resp.data["points_converted"]) == (
+        30,
+        "points_conversion",
+        300,
+    )
     user.refresh_from_db()
     assert (user.total_points, user.credit_balance) == (50, 30)
     row = PointsTransaction.objects.get(user=user)
-    assert (row.action, row.amount, row.object_id, row.balance_after) == ("points_conversion", -300, resp.data["id"], 50)
+    assert (row.action, row.amount, row.object_id, row.balance_after) == (
+        "points_conversion",
+        -300,
+        resp.data["id"],
+        50,
+    )
 
 
-@pytest.mark.parametrize("points,code", [(99, "invalid_conversion"), (150, "invalid_conversion"), (0, None), (-100, None)])
+@pytest.mark.parametrize(
+    "points,code", [(99, "invalid_conversion"), (150, "invalid_conversion"), (0, None), (-100, None)]
+)
 def test_conversion_minimum_and_multiples(points, code):
     user = with_points(1000)
     resp = client_for(user).post("/api/v1/credits/convert/", {"points": points})
@@ -140,7 +153,8 @@ def test_credits_endpoint_lists_balance_and_transactions_newest_first():
     body = client_for(user).get("/api/v1/credits/").data
     assert body["credit_balance"] == 9
     assert [(r["transaction_type"], r["amount"], r["balance_after"]) for r in body["results"]] == [
-        ("usage", -1, 9), ("bonus", 10, 10)
+        ("usage", -1, 9),
+        ("bonus", 10, 10),
     ]
     assert client_for(UserFactory()).get("/api/v1/credits/").data["results"] == []
 

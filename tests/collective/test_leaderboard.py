@@ -34,10 +34,10 @@ def _no_caps(settings):
 
 def test_week_counts_giving_points_of_the_last_7_days_only():
     a, b, c = UserFactory(username="a"), UserFactory(username="b"), UserFactory(username="c")
-    give(a, 2)                 # 20 this week
-    give(b, 3, days_ago=6.9)   # 30 this week
-    give(c, 9, days_ago=7.1)   # 90, but last week
-    for _ in range(10):        # receiving points are not giving
+    give(a, 2)  # 20 this week
+    give(b, 3, days_ago=6.9)  # 30 this week
+    give(c, 9, days_ago=7.1)  # 90, but last week
+    for _ in range(10):  # receiving points are not giving
         points_award(user=c, action="get_followed", obj=UserFactory())
     body = client_for(a).get(URL).data
     assert body["window"] == "week"
@@ -60,8 +60,8 @@ def test_all_time_uses_lifetime_points_and_ignores_conversions():
     from collective.services.credits import credits_convert_points
 
     a, b = UserFactory(username="a"), UserFactory(username="b")
-    give(a, 15, days_ago=30)   # 150 lifetime, long ago
-    give(b, 12)                # 120
+    give(a, 15, days_ago=30)  # 150 lifetime, long ago
+    give(b, 12)  # 120
     credits_convert_points(user=a, points=100)
     body = client_for(b).get(URL, {"window": "all"}).data
     assert [(r["user"]["username"], r["points"]) for r in body["results"]] == [("a", 150), ("b", 120)]

@@ -14,9 +14,23 @@ ME = "/api/v1/me/"
 pytestmark = pytest.mark.django_db
 
 TOP_FIELDS = {
-    "id", "username", "email", "total_points", "helped_count", "credit_balance", "followers_count",
-    "following_count", "role", "tagline", "bio", "avatar_url", "avatar_frame", "date_joined", "settings",
-    "unlocks", "reputation",  # generosity economy (docs/economy.md)
+    "id",
+    "username",
+    "email",
+    "total_points",
+    "helped_count",
+    "credit_balance",
+    "followers_count",
+    "following_count",
+    "role",
+    "tagline",
+    "bio",
+    "avatar_url",
+    "avatar_frame",
+    "date_joined",
+    "settings",
+    "unlocks",
+    "reputation",  # generosity economy (docs/economy.md)
 }
 SETTINGS_FIELDS = {"phone_number", "phone_verified", "sms_enabled", "time_zone", "quiet_hours_start", "quiet_hours_end"}
 
@@ -63,7 +77,9 @@ def test_patch_profile_fields(client, me_user):
     assert response.status_code == 200, response.json()
     me_user.refresh_from_db()
     assert (me_user.tagline, me_user.bio, me_user.avatar_url) == (
-        "Builder", "I make things.", "https://img.example.com/a.png"
+        "Builder",
+        "I make things.",
+        "https://img.example.com/a.png",
     )
     assert response.json()["tagline"] == "Builder"
 
@@ -85,8 +101,20 @@ def test_patch_email_lowercases_and_checks_uniqueness_case_insensitively(client,
 
 @pytest.mark.parametrize(
     "field",
-    ["total_points", "helped_count", "credit_balance", "followers_count", "following_count", "role",
-     "avatar_frame", "id", "username", "date_joined", "unlocks", "reputation"],
+    [
+        "total_points",
+        "helped_count",
+        "credit_balance",
+        "followers_count",
+        "following_count",
+        "role",
+        "avatar_frame",
+        "id",
+        "username",
+        "date_joined",
+        "unlocks",
+        "reputation",
+    ],
 )
 def test_read_only_fields_are_a_400_naming_the_field(client, me_user, field):
     response = client.patch(ME, {field: "admin" if field == "role" else 999, "tagline": "x"}, format="json")
@@ -106,8 +134,14 @@ def test_unknown_field_is_a_400(client):
 def test_patch_settings(client, me_user):
     response = client.patch(
         ME,
-        {"settings": {"time_zone": "Europe/Paris", "quiet_hours_start": "22:00", "quiet_hours_end": "07:30",
-                      "sms_enabled": True}},
+        {
+            "settings": {
+                "time_zone": "Europe/Paris",
+                "quiet_hours_start": "22:00",
+                "quiet_hours_end": "07:30",
+                "sms_enabled": True,
+            }
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -139,8 +173,12 @@ def test_quiet_hours_both_or_neither(client, me_user):
     assert response.json()["code"] == "quiet_hours_incomplete"
     assert list(response.json()["fields"]) == ["quiet_hours_end"]
 
-    assert client.patch(ME, {"settings": {"quiet_hours_start": "22:00", "quiet_hours_end": "06:00"}},
-                        format="json").status_code == 200
+    assert (
+        client.patch(
+            ME, {"settings": {"quiet_hours_start": "22:00", "quiet_hours_end": "06:00"}}, format="json"
+        ).status_code
+        == 200
+    )
     # Changing only one side of an existing pair is fine: the result still has both.
     assert client.patch(ME, {"settings": {"quiet_hours_end": "08:00"}}, format="json").status_code == 200
     me_user.refresh_from_db()
@@ -181,8 +219,11 @@ def test_changing_phone_clears_verification(client, me_user):
 
     changed = client.patch(ME, {"settings": {"phone_number": "+447700900123"}}, format="json")
     assert changed.status_code == 200
-    assert changed.json()["settings"] == {**changed.json()["settings"], "phone_number": "+447700900123",
-                                          "phone_verified": False}
+    assert changed.json()["settings"] == {
+        **changed.json()["settings"],
+        "phone_number": "+447700900123",
+        "phone_verified": False,
+    }
     me_user.refresh_from_db()
     assert me_user.phone_verified_at is None
 

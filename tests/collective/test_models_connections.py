@@ -38,14 +38,25 @@ def test_no_self_connection():
 def test_not_both_ask_and_offer():
     a, b = UserFactory(), UserFactory()
     offer, ask = OfferFactory(user=b), AskFactory(user=b)
-    _refused(initiator=a, responder=b, offer=offer, ask=ask, connection_type=ConnectionType.OFFER_INQUIRY,
-             initial_message="hi")
+    _refused(
+        initiator=a,
+        responder=b,
+        offer=offer,
+        ask=ask,
+        connection_type=ConnectionType.OFFER_INQUIRY,
+        initial_message="hi",
+    )
 
 
 def test_direct_has_no_context():
     a, b = UserFactory(), UserFactory()
-    _refused(initiator=a, responder=b, offer=OfferFactory(user=b), connection_type=ConnectionType.DIRECT,
-             initial_message="hi")
+    _refused(
+        initiator=a,
+        responder=b,
+        offer=OfferFactory(user=b),
+        connection_type=ConnectionType.DIRECT,
+        initial_message="hi",
+    )
 
 
 def test_unique_active_per_offer_but_final_one_does_not_block():
@@ -84,8 +95,13 @@ def test_unique_active_direct_but_cancelled_one_does_not_block():
 @pytest.mark.parametrize("value", [0, 6])
 def test_rating_range(field, value):
     a, b = UserFactory(), UserFactory()
-    c = _conn(initiator=a, responder=b, connection_type=ConnectionType.DIRECT, status=ConnectionStatus.COMPLETED,
-              completed_at=timezone.now())
+    c = _conn(
+        initiator=a,
+        responder=b,
+        connection_type=ConnectionType.DIRECT,
+        status=ConnectionStatus.COMPLETED,
+        completed_at=timezone.now(),
+    )
     setattr(c, field, value)
     with pytest.raises(IntegrityError), transaction.atomic():
         c.save()
@@ -95,14 +111,25 @@ def test_rating_range(field, value):
 
 def test_rated_only_when_completed():
     a, b = UserFactory(), UserFactory()
-    _refused(initiator=a, responder=b, connection_type=ConnectionType.DIRECT, status=ConnectionStatus.ACCEPTED,
-             initiator_rating=4, initial_message="hi")
+    _refused(
+        initiator=a,
+        responder=b,
+        connection_type=ConnectionType.DIRECT,
+        status=ConnectionStatus.ACCEPTED,
+        initiator_rating=4,
+        initial_message="hi",
+    )
 
 
 def test_completed_needs_completed_at():
     a, b = UserFactory(), UserFactory()
-    _refused(initiator=a, responder=b, connection_type=ConnectionType.DIRECT, status=ConnectionStatus.COMPLETED,
-             initial_message="hi")
+    _refused(
+        initiator=a,
+        responder=b,
+        connection_type=ConnectionType.DIRECT,
+        status=ConnectionStatus.COMPLETED,
+        initial_message="hi",
+    )
 
 
 def test_no_self_follow():

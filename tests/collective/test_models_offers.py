@@ -61,7 +61,9 @@ def test_offer_paid_row_accepted():
     assert Offer.objects.filter(pk=offer.pk).exists()
 
 
-@pytest.mark.parametrize("kw", [{"status": "archived", "is_archived": False}, {"status": "active", "is_archived": True}])
+@pytest.mark.parametrize(
+    "kw", [{"status": "archived", "is_archived": False}, {"status": "active", "is_archived": True}]
+)
 def test_offer_archived_consistent(kw):
     u = UserFactory()
     refused(lambda: _offer_with(u, **kw).save())

@@ -125,7 +125,13 @@ def test_category_tags_tools_written_by_slug_read_nested(user):
     tool = ToolFactory(name="Claude")
     res = create(client_for(user), category=cat.slug, tags=[skill.slug, topic.slug], tools=[tool.slug])
     assert res.status_code == 201, res.data
-    assert res.data["category"] == {"id": cat.id, "slug": cat.slug, "name": "Development", "taxonomy_type": "offer_category", "color": ""}
+    assert res.data["category"] == {
+        "id": cat.id,
+        "slug": cat.slug,
+        "name": "Development",
+        "taxonomy_type": "offer_category",
+        "color": "",
+    }
     assert sorted(t["slug"] for t in res.data["tags"]) == sorted([skill.slug, topic.slug])
     assert res.data["tools"][0]["slug"] == "claude" and res.data["tools"][0]["name"] == "Claude"
     offer = Offer.objects.get(pk=res.data["id"])
@@ -262,7 +268,9 @@ def test_switching_to_paid_needs_pricing_type(user):
     offer = create(client).data
     res = client.patch(detail(offer["id"]), {"is_paid": True, "price_cents": 900}, format="json")
     assert res.status_code == 400 and "pricing_type" in res.data["fields"]
-    res = client.patch(detail(offer["id"]), {"is_paid": True, "price_cents": 900, "pricing_type": "one_time"}, format="json")
+    res = client.patch(
+        detail(offer["id"]), {"is_paid": True, "price_cents": 900, "pricing_type": "one_time"}, format="json"
+    )
     assert res.status_code == 200 and res.data["is_paid"] is True
 
 
@@ -301,8 +309,8 @@ def test_archived_offer_cannot_be_edited_by_owner(user):
 def test_body_rendered_and_sanitized(user):
     body = (
         "# Title\n\nSome **bold** [link](https://example.com).\n\n"
-        "<script>alert('x')</script>\n\n<a href=\"https://e.com\" onclick=\"steal()\">a</a> "
-        "[bad](javascript:alert(1)) <img src=\"x.png\" onerror=\"alert(1)\">"
+        '<script>alert(\'x\')</script>\n\n<a href="https://e.com" onclick="steal()">a</a> '
+        '[bad](javascript:alert(1)) <img src="x.png" onerror="alert(1)">'
     )
     res = create(client_for(user), body=body)
     assert res.status_code == 201
@@ -316,7 +324,7 @@ def test_body_rendered_and_sanitized(user):
 
 def test_body_html_has_no_remote_images_and_links_are_nofollow(user):
     body = (
-        "![pixel](http://evil.example/track.png) <img src=\"http://evil.example/t2.png\">\n\n"
+        '![pixel](http://evil.example/track.png) <img src="http://evil.example/t2.png">\n\n'
         "[docs](https://example.com/docs) [home](//evil.example) [rel](/offers/)"
     )
     html = create(client_for(user), body=body).data["body_html"]

@@ -13,7 +13,7 @@ from collective.models import PhoneVerification
 from notifications.models import SmsMessage, SmsOptOut
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.fakes.sms import eager_celery, _no_one_online, fake_twilio, sms_outbox  # noqa: F401
+from tests.fakes.sms import _no_one_online, eager_celery, fake_twilio, sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 START = "/api/v1/me/phone/verify/start/"
@@ -120,8 +120,13 @@ def test_resend_is_throttled_and_only_the_latest_code_works(user, sms_outbox, dj
 def test_at_most_five_codes_an_hour(user, sms_outbox):
     now = timezone.now()
     for minutes in (50, 40, 30, 20, 10):
-        PhoneVerification.objects.create(user=user, phone_number=user.phone_number, code_hash="x" * 64,
-                                         created_at=now - dt.timedelta(minutes=minutes), expires_at=now)
+        PhoneVerification.objects.create(
+            user=user,
+            phone_number=user.phone_number,
+            code_hash="x" * 64,
+            created_at=now - dt.timedelta(minutes=minutes),
+            expires_at=now,
+        )
     resp = client_for(user).post(START)
     assert resp.status_code == 429 and resp.data["code"] == "too_many_codes"
     assert 9 * 60 <= int(resp["Retry-After"]) <= 10 * 60 + 1

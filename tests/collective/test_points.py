@@ -83,8 +83,10 @@ def test_person_keyed_actions_award_their_table_value_once_per_person(action):
 
 @pytest.mark.parametrize(
     "ask_type, action, amount, reason",
-    [("beta_tester", "beta_test", 15, "You beta tested @sarah's app"),
-     ("feedback", "give_feedback", 10, "You gave @sarah feedback")],
+    [
+        ("beta_tester", "beta_test", 15, "You beta tested @sarah's app"),
+        ("feedback", "give_feedback", 10, "You gave @sarah feedback"),
+    ],
 )
 def test_completing_a_beta_test_or_feedback_ask_adds_its_giving_award(ask_type, action, amount, reason):
     helper, owner = UserFactory(username="ben"), UserFactory(username="sarah")
@@ -126,7 +128,9 @@ def test_an_established_member_reaching_out_to_a_newcomer_earns_welcome_member_o
     host, newcomer = _member_for(30), _member_for(2, username="nina")
     connection_create(initiator=host, offer=OfferFactory(user=newcomer), initial_message="Welcome! Tell me more")
     assert ledger(host) == [("welcome_member", 5)]
-    assert toasts(host) == [{"amount": 5, "action": "welcome_member", "reason": "You welcomed @nina", "total_points": 5}]
+    assert toasts(host) == [
+        {"amount": 5, "action": "welcome_member", "reason": "You welcomed @nina", "total_points": 5}
+    ]
     connection_create(initiator=host, responder=newcomer, initial_message="Also this")  # a direct one
     assert ledger(host) == [("welcome_member", 5)]
     assert ledger(newcomer) == []
@@ -180,13 +184,21 @@ def test_completing_an_ask_response_helps_the_initiator_not_the_asker():
     assert ledger(owner) == [("ask_response_received", 5), ("help_received", 5)]
     helper_toasts = toasts(helper)
     assert helper_toasts[1] == {
-        "amount": 25, "action": "complete_help", "reason": "You helped @sarah with their ask", "total_points": 40,
+        "amount": 25,
+        "action": "complete_help",
+        "reason": "You helped @sarah with their ask",
+        "total_points": 40,
     }
     assert helper_toasts[2] == {
-        "amount": 0, "action": "milestone", "reason": "You've helped your first person! 🌟", "total_points": 40,
+        "amount": 0,
+        "action": "milestone",
+        "reason": "You've helped your first person! 🌟",
+        "total_points": 40,
     }
     assert toasts(owner)[1] == {
-        "amount": 5, "action": "help_received", "reason": "You closed the loop: help from @ben received",
+        "amount": 5,
+        "action": "help_received",
+        "reason": "You closed the loop: help from @ben received",
         "total_points": 10,
     }
 
@@ -221,10 +233,14 @@ def test_helpful_rating_is_4_or_5_from_the_one_helped(rating, awarded):
     connection_rate(connection=c, actor=owner, rating=rating)  # the asker rates the helper
     assert points(helper) - before == (20 if awarded else 0)
     if awarded:
-        assert [t for t in toasts(helper) if t["action"] == "helpful_rating"] == [{
-            "amount": 20, "action": "helpful_rating", "reason": f"@sarah rated your help {rating}★",
-            "total_points": before + 20,
-        }]
+        assert [t for t in toasts(helper) if t["action"] == "helpful_rating"] == [
+            {
+                "amount": 20,
+                "action": "helpful_rating",
+                "reason": f"@sarah rated your help {rating}★",
+                "total_points": before + 20,
+            }
+        ]
 
 
 def test_rating_the_one_who_was_helped_awards_nothing():
@@ -243,7 +259,9 @@ def test_rating_toast_follows_the_connection_event():
     mine = Event.objects.filter(type__in=["connection.updated", "points.awarded"])
     # 40 -> 60 points also crosses the 50-point unlock: its toast comes after the award's.
     assert [(e.type, e.data.get("action")) for e in mine.filter(user=helper).order_by("seq")] == [
-        ("connection.updated", None), ("points.awarded", "helpful_rating"), ("points.awarded", "unlock"),
+        ("connection.updated", None),
+        ("points.awarded", "helpful_rating"),
+        ("points.awarded", "unlock"),
     ]
     assert list(mine.filter(user=owner).values_list("type", flat=True)) == ["connection.updated"]
 
@@ -286,7 +304,10 @@ def test_publishing_offers_awards_10_each_and_20_for_the_first_once():
     assert points(user) == 0
     offer_update(offer=draft, actor=user, data={"status": "active"})
     assert ledger(user) == [("add_offer", 10), ("first_offer", 20)]
-    assert [t["reason"] for t in toasts(user)] == ["You added an offer: Landing page review", "Your first offer is live!"]
+    assert [t["reason"] for t in toasts(user)] == [
+        "You added an offer: Landing page review",
+        "Your first offer is live!",
+    ]
     # Editing, pausing and re-activating the same offer earns nothing more.
     offer_update(offer=draft, actor=user, data={"status": "paused"})
     offer_update(offer=draft, actor=user, data={"status": "active", "title": "New title"})
@@ -310,10 +331,14 @@ def test_onboarding_endpoint_awards_25_once():
     second = client.post("/api/v1/me/onboarding/complete/")
     assert (first.status_code, first.data) == (200, {"awarded": True, "total_points": 25})
     assert (second.status_code, second.data) == (200, {"awarded": False, "total_points": 25})
-    assert toasts(user) == [{
-        "amount": 25, "action": "complete_onboarding", "reason": "Welcome aboard! You completed onboarding",
-        "total_points": 25,
-    }]
+    assert toasts(user) == [
+        {
+            "amount": 25,
+            "action": "complete_onboarding",
+            "reason": "Welcome aboard! You completed onboarding",
+            "total_points": 25,
+        }
+    ]
     assert client_for(user).post("/api/v1/me/onboarding/complete/").data["awarded"] is False
     assert api_anonymous_status() == 401
 
@@ -363,7 +388,11 @@ def test_milestone_toasts_at_5_and_10_helped():
         c = connection_create(initiator=UserFactory(), offer=OfferFactory(user=helper), initial_message="hi")
         complete(c)
     milestones = [t["reason"] for t in toasts(helper) if t["action"] == "milestone"]
-    assert milestones == ["You've helped your first person! 🌟", "You've helped 5 people! 🌟", "You've helped 10 people! 🌟"]
+    assert milestones == [
+        "You've helped your first person! 🌟",
+        "You've helped 5 people! 🌟",
+        "You've helped 10 people! 🌟",
+    ]
     # complete_help is capped at 10 a day; helped_count is not.
     assert User.objects.get(pk=helper.pk).helped_count == 10
 

@@ -34,7 +34,10 @@ async def test_completing_a_help_session_toasts_the_helper_live():
     toast = frames[-1]
     assert isinstance(toast["id"], int)
     assert toast["data"] == {
-        "amount": 25, "action": "complete_help", "reason": "You helped @sarah with their ask", "total_points": 40,
+        "amount": 25,
+        "action": "complete_help",
+        "reason": "You helped @sarah with their ask",
+        "total_points": 40,
     }
     asker_toast = (await receive_until(asker_socket, "points.awarded"))[-1]
     assert asker_toast["data"]["action"] == "help_received" and asker_toast["data"]["amount"] == 5

@@ -64,10 +64,38 @@ def test_fixture_is_a_realistic_directory():
     doc = yaml.safe_load(TOOLS_FIXTURE.read_text())
     slugs = [t["slug"] for t in doc["tools"]]
     assert 25 <= len(slugs) <= 40
-    for expected in ("claude", "chatgpt", "midjourney", "elevenlabs", "cursor", "github-copilot", "perplexity",
-                     "runway", "suno", "notion-ai", "zapier", "make", "n8n", "langchain", "hugging-face",
-                     "stable-diffusion", "dall-e", "gemini", "copy-ai", "jasper", "descript", "synthesia",
-                     "otter-ai", "fireflies", "intercom-fin", "replit", "v0", "lovable", "bolt", "gamma"):
+    for expected in (
+        "claude",
+        "chatgpt",
+        "midjourney",
+        "elevenlabs",
+        "cursor",
+        "github-copilot",
+        "perplexity",
+        "runway",
+        "suno",
+        "notion-ai",
+        "zapier",
+        "make",
+        "n8n",
+        "langchain",
+        "hugging-face",
+        "stable-diffusion",
+        "dall-e",
+        "gemini",
+        "copy-ai",
+        "jasper",
+        "descript",
+        "synthesia",
+        "otter-ai",
+        "fireflies",
+        "intercom-fin",
+        "replit",
+        "v0",
+        "lovable",
+        "bolt",
+        "gamma",
+    ):
         assert expected in slugs
     used = {t["category"] for t in doc["tools"]}
     assert len(used) >= 7  # the directory spans the categories, not one bucket
@@ -138,8 +166,13 @@ def test_load_reference_data_runs_both_and_is_idempotent():
 
 
 VALID = {
-    "name": "Thing", "slug": "thing", "tagline": "t", "description": "d", "category": "development",
-    "website_url": "https://thing.example.com", "pricing_model": "free",
+    "name": "Thing",
+    "slug": "thing",
+    "tagline": "t",
+    "description": "d",
+    "category": "development",
+    "website_url": "https://thing.example.com",
+    "pricing_model": "free",
 }
 
 
@@ -173,8 +206,11 @@ def test_load_tools_rejects_bad_data_naming_tool_and_field(tmp_path: Path, chang
 
 @pytest.mark.parametrize(
     "text, message",
-    [("tools: [", "not valid YAML"), ("- a\n- b\n", "expected a top-level 'tools:' list"),
-     ("tools:\n  - just a string\n", "tool #1: expected a mapping")],
+    [
+        ("tools: [", "not valid YAML"),
+        ("- a\n- b\n", "expected a top-level 'tools:' list"),
+        ("tools:\n  - just a string\n", "tool #1: expected a mapping"),
+    ],
 )
 def test_load_tools_rejects_malformed_files(text, message):
     with pytest.raises(Exception) as info:
@@ -217,8 +253,16 @@ def test_link_agent_links_an_existing_agent():
     "setup, args, message",
     [
         (lambda: UserFactory(username="owner"), ["ghost", "owner"], "does not exist (pass --create-agent"),
-        (lambda: UserFactory(username="owner"), ["sage", "owner_missing", "--create-agent"], "Owner 'owner_missing' does not exist"),
-        (lambda: UserFactory(username="owner"), ["owner", "owner", "--create-agent"], "agent and owner are the same user"),
+        (
+            lambda: UserFactory(username="owner"),
+            ["sage", "owner_missing", "--create-agent"],
+            "Owner 'owner_missing' does not exist",
+        ),
+        (
+            lambda: UserFactory(username="owner"),
+            ["owner", "owner", "--create-agent"],
+            "agent and owner are the same user",
+        ),
         (
             lambda: (UserFactory(username="owner"), UserFactory(username="human")),
             ["human", "owner", "--create-agent"],

@@ -69,8 +69,14 @@ def test_cancellations_cost_the_one_who_cancelled():
 
 @pytest.mark.parametrize(
     "score,ratings,completed,tier",
-    [(0, 0, 0, "new"), (900, 0, 5, "new"), (10, 1, 1, "rising"), (80, 3, 3, "trusted"),
-     (200, 5, 5, "established"), (500, 9, 9, "exemplary")],
+    [
+        (0, 0, 0, "new"),
+        (900, 0, 5, "new"),
+        (10, 1, 1, "rising"),
+        (80, 3, 3, "trusted"),
+        (200, 5, 5, "established"),
+        (500, 9, 9, "exemplary"),
+    ],
 )
 def test_tiers(score, ratings, completed, tier):
     assert tier_for(score=score, ratings_count=ratings, completed_count=completed) == tier
@@ -125,8 +131,17 @@ def test_reputation_on_me_storefront_and_discovery_sorting():
     reputation_recompute(user_id=strong.pk)
     reputation_recompute(user_id=weak.pk)
     me = client_for(strong).get("/api/v1/me/").data["reputation"]
-    assert me == {"score": 90, "tier": "trusted", "ratings_count": 3, "rating_average": 5.0, "positive": 3,
-                  "neutral": 0, "negative": 0, "completed": 3, "cancelled": 0}
+    assert me == {
+        "score": 90,
+        "tier": "trusted",
+        "ratings_count": 3,
+        "rating_average": 5.0,
+        "positive": 3,
+        "neutral": 0,
+        "negative": 0,
+        "completed": 3,
+        "cancelled": 0,
+    }
     assert client_for(weak).get("/api/v1/people/strong/").data["reputation"]["score"] == 90
     OfferFactory(user=UserFactory(username="newbie"))  # discoverable, no reputation row yet
     rows = client_for(weak).get("/api/v1/discover/people/", {"ordering": "-reputation_score"}).data["results"]

@@ -70,8 +70,13 @@ def rich(points: int = 0, credits: int = 0, **kw) -> User:
 
 def completed_between(a: User, b: User) -> Connection:
     return Connection.objects.create(
-        initiator=a, responder=b, offer=OfferFactory(user=b), connection_type="offer_inquiry", initial_message="hi",
-        status="completed", completed_at=timezone.now(),
+        initiator=a,
+        responder=b,
+        offer=OfferFactory(user=b),
+        connection_type="offer_inquiry",
+        initial_message="hi",
+        status="completed",
+        completed_at=timezone.now(),
     )
 
 
@@ -81,20 +86,28 @@ def completed_between(a: User, b: User) -> Connection:
 def test_gift_points_moves_points_writes_both_ledgers_and_toasts_the_recipient():
     sarah, ben = rich(80, username="sarah"), UserFactory(username="ben")
     conn = completed_between(sarah, ben)
-    resp = client_for(sarah).post(GIFTS, {"to": "ben", "points": 50, "message": "Thanks for the feedback!", "connection": conn.pk})
+    resp = client_for(sarah).post(
+        GIFTS, {"to": "ben", "points": 50, "message": "Thanks for the feedback!", "connection": conn.pk}
+    )
     assert resp.status_code == 201
     assert (resp.data["kind"], resp.data["amount"], resp.data["connection"]) == ("points", 50, conn.pk)
     sarah.refresh_from_db()
     ben.refresh_from_db()
     assert (sarah.total_points, sarah.points_gifted_total, ben.total_points) == (30, 50, 50)
     gift = PointGift.objects.get()
-    assert list(PointsTransaction.objects.filter(object_id=gift.pk).order_by("user_id").values_list("user_id", "action", "amount")) == sorted(
-        [(sarah.pk, "gift_sent", -50), (ben.pk, "gift_received", 50)]
-    )
-    assert [e.data for e in Event.objects.filter(type="points.awarded")] == [{
-        "amount": 50, "action": "gift_received", "reason": "@sarah gifted you 50 points: “Thanks for the feedback!”",
-        "total_points": 50,
-    }]
+    assert list(
+        PointsTransaction.objects.filter(object_id=gift.pk)
+        .order_by("user_id")
+        .values_list("user_id", "action", "amount")
+    ) == sorted([(sarah.pk, "gift_sent", -50), (ben.pk, "gift_received", 50)])
+    assert [e.data for e in Event.objects.filter(type="points.awarded")] == [
+        {
+            "amount": 50,
+            "action": "gift_received",
+            "reason": "@sarah gifted you 50 points: “Thanks for the feedback!”",
+            "total_points": 50,
+        }
+    ]
     assert Event.objects.get(type="points.awarded").user_id == ben.pk
 
 
@@ -105,26 +118,34 @@ def test_gift_credits_moves_credits_with_ledger_rows():
     sarah.refresh_from_db()
     ben.refresh_from_db()
     assert (sarah.credit_balance, sarah.credits_gifted_total, ben.credit_balance) == (10, 20, 20)
-    assert list(CreditTransaction.objects.filter(user=ben).values_list("transaction_type", "amount", "related_user")) == [
-        ("gift_received", 20, sarah.pk)
-    ]
+    assert list(
+        CreditTransaction.objects.filter(user=ben).values_list("transaction_type", "amount", "related_user")
+    ) == [("gift_received", 20, sarah.pk)]
     assert CreditTransaction.objects.get(user=sarah, transaction_type="gift_sent").amount == -20
 
 
 def test_an_allowed_credit_gift_answers_and_writes_the_ledger_as_before():
     sarah, ben = rich(credits=30, username="sarah"), UserFactory(username="ben")
     conn = completed_between(sarah, ben)
-    resp = client_for(sarah).post(GIFTS, {"to": "ben", "credits": 12, "message": "For the clips", "connection": conn.pk})
+    resp = client_for(sarah).post(
+        GIFTS, {"to": "ben", "credits": 12, "message": "For the clips", "connection": conn.pk}
+    )
     assert resp.status_code == 201, resp.data
     gift = CreditGift.objects.get()
     body = dict(resp.data)
     assert set(body) == {"id", "kind", "sender", "recipient", "amount", "message", "connection", "created_at"}
     assert (body["id"], body["kind"], body["amount"], body["message"], body["connection"]) == (
-        gift.pk, "credits", 12, "For the clips", conn.pk
+        gift.pk,
+        "credits",
+        12,
+        "For the clips",
+        conn.pk,
     )
     assert (body["sender"]["username"], body["recipient"]["username"]) == ("sarah", "ben")
     rows = CreditTransaction.objects.filter(metadata__credit_gift=gift.pk).order_by("pk")
-    assert [(r.user_id, r.transaction_type, r.amount, r.balance_after, r.related_user_id, r.description) for r in rows] == [
+    assert [
+        (r.user_id, r.transaction_type, r.amount, r.balance_after, r.related_user_id, r.description) for r in rows
+    ] == [
         (sarah.pk, "gift_sent", -12, 18, ben.pk, "Gift to @ben"),
         (ben.pk, "gift_received", 12, 12, sarah.pk, "Gift from @sarah"),
     ]
@@ -216,7 +237,10 @@ def test_endorsement_once_per_connection_and_once_without():
     conn = completed_between(sarah, ben)
     client = client_for(sarah)
     text = "Ben gave me incredible feedback on my landing page"
-    assert client.post("/api/v1/endorsements/", {"endorsee": ben.pk, "content": text, "connection": conn.pk}).status_code == 201
+    assert (
+        client.post("/api/v1/endorsements/", {"endorsee": ben.pk, "content": text, "connection": conn.pk}).status_code
+        == 201
+    )
     again = client.post("/api/v1/endorsements/", {"endorsee": ben.pk, "content": text, "connection": conn.pk})
     assert (again.status_code, again.data["code"]) == (409, "duplicate_endorsement")
     assert client.post("/api/v1/endorsements/", {"endorsee": ben.pk, "content": text}).status_code == 201
@@ -265,8 +289,14 @@ def test_storefront_shows_featured_first_and_hides_flagged_and_withdrawn():
 def test_badge_types_are_the_seeded_ones():
     body = client_for(UserFactory()).get("/api/v1/badges/").data
     assert {b["slug"] for b in body} == {
-        "amazing-feedback", "thorough-review", "quick-responder", "fast-helper",
-        "patient-teacher", "great-explainer", "welcoming", "supportive",
+        "amazing-feedback",
+        "thorough-review",
+        "quick-responder",
+        "fast-helper",
+        "patient-teacher",
+        "great-explainer",
+        "welcoming",
+        "supportive",
     }
     assert PeerBadgeType.objects.get(slug="patient-teacher").category == "teaching"
 
@@ -280,9 +310,12 @@ def test_award_badges_once_per_type_and_connection_and_count_them_on_the_storefr
     dup = client_for(fans[0]).post("/api/v1/badges/awards/", {"recipient": "ben", "badge": "patient-teacher"})
     assert (dup.status_code, dup.data["code"]) == (409, "duplicate_badge")
     conn = completed_between(fans[0], ben)
-    assert client_for(fans[0]).post(
-        "/api/v1/badges/awards/", {"recipient": ben.pk, "badge": "patient-teacher", "connection": conn.pk}
-    ).status_code == 201
+    assert (
+        client_for(fans[0])
+        .post("/api/v1/badges/awards/", {"recipient": ben.pk, "badge": "patient-teacher", "connection": conn.pk})
+        .status_code
+        == 201
+    )
     client_for(fans[1]).post("/api/v1/badges/awards/", {"recipient": "ben", "badge": "quick-responder"})
     unknown = client_for(fans[1]).post("/api/v1/badges/awards/", {"recipient": "ben", "badge": "nope"})
     assert (unknown.status_code, unknown.data["code"]) == (400, "unknown_badge")
@@ -295,13 +328,27 @@ def test_award_badges_once_per_type_and_connection_and_count_them_on_the_storefr
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/gifts/", "/api/v1/endorsements/", "/api/v1/badges/awards/", "/api/v1/credits/convert/",
-     "/api/v1/credits/spend/"],
+    [
+        "/api/v1/gifts/",
+        "/api/v1/endorsements/",
+        "/api/v1/badges/awards/",
+        "/api/v1/credits/convert/",
+        "/api/v1/credits/spend/",
+    ],
 )
 @pytest.mark.parametrize(
     "body",
-    [[1, 2], "text", {"to": "9" * 40, "points": 1}, {"to": "0", "credits": 1}, {"endorsee": {"x": 1}, "content": "x"},
-     {"recipient": None, "badge": "welcoming"}, {"points": 10**30}, {"feature": "a\x00b"}, {"connection": -1}],
+    [
+        [1, 2],
+        "text",
+        {"to": "9" * 40, "points": 1},
+        {"to": "0", "credits": 1},
+        {"endorsee": {"x": 1}, "content": "x"},
+        {"recipient": None, "badge": "welcoming"},
+        {"points": 10**30},
+        {"feature": "a\x00b"},
+        {"connection": -1},
+    ],
 )
 def test_garbage_is_a_4xx_never_a_500(url, body):
     resp = client_for(rich(500, credits=50)).post(url, body, format="json")

@@ -37,16 +37,28 @@ def test_offer_fields_over_their_limit_are_a_400_naming_the_field(field, value):
 def test_offer_fields_at_their_limit_are_accepted():
     user = UserFactory()
     content = {"k": "z" * (limits.OFFER_CONTENT_MAX_BYTES - len('{"k":""}'))}
-    resp = client_for(user).post("/api/v1/offers/", offer(
-        description="d" * limits.OFFER_DESCRIPTION_MAX, body="b" * limits.OFFER_BODY_MAX, content=content,
-    ), format="json")
+    resp = client_for(user).post(
+        "/api/v1/offers/",
+        offer(
+            description="d" * limits.OFFER_DESCRIPTION_MAX,
+            body="b" * limits.OFFER_BODY_MAX,
+            content=content,
+        ),
+        format="json",
+    )
     assert resp.status_code == 201, resp.data
 
 
 def test_ask_description_over_its_limit_is_a_400():
-    resp = client_for(UserFactory()).post("/api/v1/asks/", {
-        "title": "Need testers", "description": "x" * (limits.ASK_DESCRIPTION_MAX + 1), "ask_type": "advice",
-    }, format="json")
+    resp = client_for(UserFactory()).post(
+        "/api/v1/asks/",
+        {
+            "title": "Need testers",
+            "description": "x" * (limits.ASK_DESCRIPTION_MAX + 1),
+            "ask_type": "advice",
+        },
+        format="json",
+    )
     assert resp.status_code == 400 and list(resp.data["fields"]) == ["description"]
 
 
@@ -63,8 +75,9 @@ def test_a_discovery_page_is_bounded_by_the_field_limits(api_client):
     owner = UserFactory()
     big = {"k": "z" * (limits.OFFER_CONTENT_MAX_BYTES - 20)}
     for _ in range(20):
-        OfferFactory(user=owner, description="d" * limits.OFFER_DESCRIPTION_MAX, body="b" * limits.OFFER_BODY_MAX,
-                     content=big)
+        OfferFactory(
+            user=owner, description="d" * limits.OFFER_DESCRIPTION_MAX, body="b" * limits.OFFER_BODY_MAX, content=big
+        )
     size = len(api_client.get("/api/v1/discover/offers/").content)
     print(f"\nworst discovery page: {size:,} bytes")
     assert size < 1_500_000
@@ -80,8 +93,11 @@ def test_creating_offers_and_asks_is_rate_limited_per_account():
         user, other = UserFactory(), UserFactory()
         client = client_for(user)
         codes = [client.post("/api/v1/offers/", offer(title=f"o{i}"), format="json").status_code for i in range(2)]
-        codes.append(client.post("/api/v1/asks/", {"title": "a", "description": "d", "ask_type": "advice"},
-                                 format="json").status_code)
+        codes.append(
+            client.post(
+                "/api/v1/asks/", {"title": "a", "description": "d", "ask_type": "advice"}, format="json"
+            ).status_code
+        )
         refused = client.post("/api/v1/offers/", offer(title="o3"), format="json")
         assert codes == [201, 201, 201] and refused.status_code == 429
         assert refused.data["code"] == "throttled" and int(refused["Retry-After"]) >= 1

@@ -18,12 +18,30 @@ def directory():
     dev = Taxonomy.objects.get(slug="development")
     design = Taxonomy.objects.get(slug="creative-design")
     return {
-        "cursor": ToolFactory(name="Cursor", slug="cursor", category=dev, pricing_model="freemium", is_featured=True,
-                              tagline="The AI-first code editor", best_for=["Refactoring"]),
-        "copilot": ToolFactory(name="GitHub Copilot", slug="github-copilot", category=dev, pricing_model="paid",
-                               has_free_tier=False, tagline="AI pair programmer"),
-        "midjourney": ToolFactory(name="Midjourney", slug="midjourney", category=design, pricing_model="paid",
-                                  description="Image generation with style"),
+        "cursor": ToolFactory(
+            name="Cursor",
+            slug="cursor",
+            category=dev,
+            pricing_model="freemium",
+            is_featured=True,
+            tagline="The AI-first code editor",
+            best_for=["Refactoring"],
+        ),
+        "copilot": ToolFactory(
+            name="GitHub Copilot",
+            slug="github-copilot",
+            category=dev,
+            pricing_model="paid",
+            has_free_tier=False,
+            tagline="AI pair programmer",
+        ),
+        "midjourney": ToolFactory(
+            name="Midjourney",
+            slug="midjourney",
+            category=design,
+            pricing_model="paid",
+            description="Image generation with style",
+        ),
         "retired": ToolFactory(name="Retired", slug="retired", category=design, is_active=False),
     }
 
@@ -39,9 +57,22 @@ def test_list_is_public_paginated_and_hides_inactive(api_client, directory):
     body = response.json()
     assert body["count"] == 3 and "next" in body and "previous" in body
     first = body["results"][0]
-    assert first["category"] == {"id": first["category"]["id"], "slug": "development", "name": "Development & Technical"}
-    assert set(first) >= {"name", "tagline", "website_url", "logo_url", "pricing_model", "has_free_tier",
-                          "usage_tips", "best_for", "is_featured"}
+    assert first["category"] == {
+        "id": first["category"]["id"],
+        "slug": "development",
+        "name": "Development & Technical",
+    }
+    assert set(first) >= {
+        "name",
+        "tagline",
+        "website_url",
+        "logo_url",
+        "pricing_model",
+        "has_free_tier",
+        "usage_tips",
+        "best_for",
+        "is_featured",
+    }
     page = api_client.get(TOOLS, {"page_size": 2})
     assert len(page.json()["results"]) == 2 and page.json()["next"]
 
@@ -66,8 +97,9 @@ def test_list_filters(api_client, directory, params, expected):
     assert slugs(api_client.get(TOOLS, params)) == expected
 
 
-@pytest.mark.parametrize("params, field", [({"pricing_model": "cheap"}, "pricing_model"),
-                                           ({"featured": "maybe"}, "featured")])
+@pytest.mark.parametrize(
+    "params, field", [({"pricing_model": "cheap"}, "pricing_model"), ({"featured": "maybe"}, "featured")]
+)
 def test_list_bad_filter_values_are_400_naming_the_filter(api_client, directory, params, field):
     response = api_client.get(TOOLS, params)
     assert response.status_code == 400

@@ -51,7 +51,8 @@ def _points(user: User) -> tuple[int, int]:
 
 
 def test_eight_connect_cancel_cycles_count_one_person_and_notify_the_owner_once(
-    sms_outbox, django_capture_on_commit_callbacks  # noqa: F811
+    sms_outbox,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     owner = phone_user()  # offline, verified phone, SMS on: every new notification would text them
     offer = OfferFactory(user=owner)
@@ -86,7 +87,8 @@ def test_eight_connect_cancel_cycles_count_one_person_and_notify_the_owner_once(
 
 
 def test_reading_the_request_lets_the_next_one_notify_but_not_text_again(
-    sms_outbox, django_capture_on_commit_callbacks  # noqa: F811
+    sms_outbox,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     owner = phone_user()
     offer = OfferFactory(user=owner)

@@ -29,13 +29,21 @@ def _no_caps(settings):
 def test_thresholds_match_the_seed():
     table = {(u.kind, u.key): u.threshold for u in UNLOCKS}
     assert {k: v for (kind, k), v in table.items() if kind == "avatar_frame"} == {
-        "bronze": 100, "silver": 250, "gold": 500, "diamond": 1000
+        "bronze": 100,
+        "silver": 250,
+        "gold": 500,
+        "diamond": 1000,
     }
     assert {k: v for (kind, k), v in table.items() if kind == "feature"} == {
-        "priority_discover": 50, "pin_featured_offers": 150, "offer_analytics": 300, "early_access": 500
+        "priority_discover": 50,
+        "pin_featured_offers": 150,
+        "offer_analytics": 300,
+        "early_access": 500,
     }
     assert {k: v for (kind, k), v in table.items() if kind == "social"} == {
-        "top_helpers_featured": 200, "givers_circle": 400, "host_events": 600
+        "top_helpers_featured": 200,
+        "givers_circle": 400,
+        "host_events": 600,
     }
 
 
@@ -48,10 +56,18 @@ def test_thresholds_match_the_seed():
         (99, "none", ["priority_discover"], []),
         (100, "bronze", ["priority_discover"], []),
         (250, "silver", ["priority_discover", "pin_featured_offers"], ["top_helpers_featured"]),
-        (600, "gold", ["priority_discover", "pin_featured_offers", "offer_analytics", "early_access"],
-         ["top_helpers_featured", "givers_circle", "host_events"]),
-        (1000, "diamond", ["priority_discover", "pin_featured_offers", "offer_analytics", "early_access"],
-         ["top_helpers_featured", "givers_circle", "host_events"]),
+        (
+            600,
+            "gold",
+            ["priority_discover", "pin_featured_offers", "offer_analytics", "early_access"],
+            ["top_helpers_featured", "givers_circle", "host_events"],
+        ),
+        (
+            1000,
+            "diamond",
+            ["priority_discover", "pin_featured_offers", "offer_analytics", "early_access"],
+            ["top_helpers_featured", "givers_circle", "host_events"],
+        ),
     ],
 )
 def test_unlocks_for_each_threshold(points, frame, features, social):
@@ -66,14 +82,20 @@ def test_crossing_100_sets_the_bronze_frame_and_toasts_once():
     earn(user, 4)
     assert User.objects.get(pk=user.pk).avatar_frame == "bronze"
     unlock_toasts = [
-        e.data for e in Event.objects.filter(user=user, type="points.awarded").order_by("seq")
+        e.data
+        for e in Event.objects.filter(user=user, type="points.awarded").order_by("seq")
         if e.data["action"] == "unlock"
     ]
     assert [t["reason"] for t in unlock_toasts] == [
-        "Unlocked: Priority placement in Discover! 🎁", "Unlocked: Bronze avatar frame! 🎁",
+        "Unlocked: Priority placement in Discover! 🎁",
+        "Unlocked: Bronze avatar frame! 🎁",
     ]
-    assert unlock_toasts[1] == {"amount": 0, "action": "unlock", "reason": "Unlocked: Bronze avatar frame! 🎁",
-                                "total_points": 100}
+    assert unlock_toasts[1] == {
+        "amount": 0,
+        "action": "unlock",
+        "reason": "Unlocked: Bronze avatar frame! 🎁",
+        "total_points": 100,
+    }
     earn(user, 10)
     assert len([e for e in Event.objects.filter(user=user, type="points.awarded") if e.data["action"] == "unlock"]) == 2
 
@@ -88,8 +110,12 @@ def test_frame_and_unlocks_survive_converting_points():
     assert body["unlocks"]["avatar_frame"] == "silver"
     assert body["unlocks"]["lifetime_points"] == 260
     assert "top_helpers_featured" in body["unlocks"]["social"]
-    assert body["unlocks"]["next"] == {"key": "offer_analytics", "kind": "feature", "label": "Analytics on your offers",
-                                       "threshold": 300}
+    assert body["unlocks"]["next"] == {
+        "key": "offer_analytics",
+        "kind": "feature",
+        "label": "Analytics on your offers",
+        "threshold": 300,
+    }
 
 
 def test_gifted_points_do_not_count_towards_unlocks():

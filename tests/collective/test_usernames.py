@@ -31,12 +31,15 @@ def test_storefront_and_follower_lists_by_username_in_any_case(api_client):
 
 @pytest.mark.parametrize("name", ["_admin_", "ADMIN", "Ad.min", "ad-min", "__root__", "Sup_port", "m.e"])
 def test_reserved_names_are_reserved_in_every_spelling(api_client, name):
-    resp = api_client.post("/api/v1/auth/register/", {"username": name, "email": f"x{len(name)}@example.com",
-                                                      "password": "a-long-passphrase"})
+    resp = api_client.post(
+        "/api/v1/auth/register/",
+        {"username": name, "email": f"x{len(name)}@example.com", "password": "a-long-passphrase"},
+    )
     assert resp.status_code == 400 and "username" in resp.data["fields"], resp.data
 
 
 def test_ordinary_names_with_punctuation_still_register(api_client):
-    resp = api_client.post("/api/v1/auth/register/", {"username": "admiral_ada", "email": "a@example.com",
-                                                      "password": "a-long-passphrase"})
+    resp = api_client.post(
+        "/api/v1/auth/register/", {"username": "admiral_ada", "email": "a@example.com", "password": "a-long-passphrase"}
+    )
     assert resp.status_code == 201, resp.data

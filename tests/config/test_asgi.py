@@ -37,9 +37,18 @@ urlpatterns = [path("plain/", _plain), path("streaming/", _streaming)]
 
 async def _request(app, path_: str, method: str = "GET", body: bytes = b"", headers=()) -> tuple[int, bytes]:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path_, "raw_path": path_.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path_,
+        "raw_path": path_.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
     }
     comm = ApplicationCommunicator(app, scope)
     await comm.send_input({"type": "http.request", "body": body, "more_body": False})

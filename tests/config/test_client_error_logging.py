@@ -15,8 +15,12 @@ def test_a_10_mb_body_is_a_413_and_one_warning_line(tmp_path):
     proc = start_uvicorn(port, env, log)
     try:
         wait_http_ready(port, proc, log)
-        r = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/register/", data=b"x" * (10 * 1024 * 1024),
-                          headers={"Content-Type": "application/json"}, timeout=30)
+        r = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/register/",
+            data=b"x" * (10 * 1024 * 1024),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
         assert r.status_code == 413 and r.json()["code"] == "request_too_large"
         r = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": "evil.example"}, timeout=10)
         assert r.status_code == 400  # a Host not in ALLOWED_HOSTS

@@ -77,8 +77,14 @@ def test_register_garbage_is_400(payload):
 
 @pytest.mark.parametrize(
     "payload",
-    [[], "x", {"username": None, "password": None}, {"username": ["x"], "password": {"y": 1}},
-     {"username": HUGE, "password": HUGE}, {"username": "a\x00b", "password": "pw"}],
+    [
+        [],
+        "x",
+        {"username": None, "password": None},
+        {"username": ["x"], "password": {"y": 1}},
+        {"username": HUGE, "password": HUGE},
+        {"username": "a\x00b", "password": "pw"},
+    ],
 )
 @pytest.mark.parametrize("url", ["/api/v1/auth/token/", "/api/v1/auth/session/"])
 def test_login_garbage_is_400(url, payload):
@@ -195,8 +201,14 @@ def test_unauthenticated_or_bad_auth_is_json(url):
 
 @pytest.mark.parametrize(
     "method, url",
-    [("put", "/api/v1/me/"), ("delete", "/api/v1/me/"), ("get", "/api/v1/auth/register/"),
-     ("get", "/api/v1/auth/token/"), ("post", "/api/v1/tools/"), ("put", "/api/v1/taxonomies/x/")],
+    [
+        ("put", "/api/v1/me/"),
+        ("delete", "/api/v1/me/"),
+        ("get", "/api/v1/auth/register/"),
+        ("get", "/api/v1/auth/token/"),
+        ("post", "/api/v1/tools/"),
+        ("put", "/api/v1/taxonomies/x/"),
+    ],
 )
 def test_wrong_method_is_405_json(authed, method, url):
     assert_error(getattr(authed, method)(url), 405, "method_not_allowed")

@@ -11,7 +11,9 @@ def test_healthz_reports_each_part_ok(client):
 
 @pytest.mark.django_db
 def test_healthz_names_a_broken_channel_layer(client):
-    broken = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}}
+    broken = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
     from channels.layers import channel_layers
 
     with override_settings(CHANNEL_LAYERS=broken):

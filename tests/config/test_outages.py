@@ -31,8 +31,9 @@ def _closed_port() -> int:
 
 
 def _redis_cache_at(port: int) -> dict:
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+    return {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
 
 
 def _assert_503(response, code: str) -> None:
@@ -49,9 +50,18 @@ def test_a_refused_postgresql_connection_is_database_unavailable():
     from django.db import connections
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    cfg = connections.configure_settings({"default": {
-        "ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1", "PORT": _closed_port(),
-        "NAME": "nothing", "USER": "nobody", "OPTIONS": {"connect_timeout": 2}}})["default"]
+    cfg = connections.configure_settings(
+        {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "HOST": "127.0.0.1",
+                "PORT": _closed_port(),
+                "NAME": "nothing",
+                "USER": "nobody",
+                "OPTIONS": {"connect_timeout": 2},
+            }
+        }
+    )["default"]
     wrapper = DatabaseWrapper(cfg, alias="probe")
     started = time.monotonic()
     with pytest.raises(OperationalError) as raised:
@@ -122,9 +132,12 @@ def test_outside_drf_an_outage_is_a_503_too_and_not_logged_as_an_error(caplog):
     Django's handler500 (config.exceptions.json_server_error), not DRF's handler."""
     staff = UserFactory(is_staff=True, is_superuser=True)
     client = Client(raise_request_exception=False)
-    with override_settings(CACHES=_redis_cache_at(_closed_port()),
-                           SESSION_ENGINE="django.contrib.sessions.backends.cache"), \
-            caplog.at_level(logging.WARNING):
+    with (
+        override_settings(
+            CACHES=_redis_cache_at(_closed_port()), SESSION_ENGINE="django.contrib.sessions.backends.cache"
+        ),
+        caplog.at_level(logging.WARNING),
+    ):
         started = time.monotonic()
         response = client.post("/admin/login/", {"username": staff.username, "password": "correct-horse-battery"})
         assert time.monotonic() - started < FAST
@@ -135,7 +148,9 @@ def test_outside_drf_an_outage_is_a_503_too_and_not_logged_as_an_error(caplog):
 
 
 # --- PostgreSQL through a proxy the test closes ----------------------------------------------------
-def _call(method: str, url: str, *, token: str | None = None, json: dict | None = None) -> tuple[requests.Response, float]:
+def _call(
+    method: str, url: str, *, token: str | None = None, json: dict | None = None
+) -> tuple[requests.Response, float]:
     headers = {"Authorization": f"Token {token}"} if token else {}
     started = time.monotonic()
     response = requests.request(method, url, json=json, headers=headers, timeout=30)
@@ -147,8 +162,11 @@ def _proxied_database_url(proxy: TcpProxy) -> str:
 
 
 def _register(base: str, name: str) -> tuple[int, str]:
-    response, _ = _call("post", f"{base}/api/v1/auth/register/",
-                        json={"username": name, "email": f"{name}@example.com", "password": "a-long-passphrase"})
+    response, _ = _call(
+        "post",
+        f"{base}/api/v1/auth/register/",
+        json={"username": name, "email": f"{name}@example.com", "password": "a-long-passphrase"},
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"], response.json()["token"]
 
@@ -157,17 +175,28 @@ def _requests_of(base: str, *, token: str, thread_id: int, username: str):
     """The calls the outage and recovery are checked with: (label, method, url, kwargs, ok statuses)."""
     return [
         ("me", "get", f"{base}/api/v1/me/", {"token": token}, {200}),
-        ("send", "post", f"{base}/api/v1/threads/{thread_id}/messages/",
-         {"token": token, "json": {"body": "hi", "client_id": uuid.uuid4().hex}}, {201}),
+        (
+            "send",
+            "post",
+            f"{base}/api/v1/threads/{thread_id}/messages/",
+            {"token": token, "json": {"body": "hi", "client_id": uuid.uuid4().hex}},
+            {201},
+        ),
         ("discover", "get", f"{base}/api/v1/discover/", {}, {200}),
-        ("login", "post", f"{base}/api/v1/auth/token/",
-         {"json": {"username": username, "password": "a-long-passphrase"}}, {200}),
+        (
+            "login",
+            "post",
+            f"{base}/api/v1/auth/token/",
+            {"json": {"username": username, "password": "a-long-passphrase"}},
+            {200},
+        ),
     ]
 
 
 def _wait_until_servers_left_the_database() -> None:
     """The servers are stopped; their sessions end a moment later. pytest-django drops the test
     database at the end of the run and refuses while sessions remain."""
+
     def gone() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [SERVER_APP])
@@ -177,8 +206,13 @@ def _wait_until_servers_left_the_database() -> None:
 
 
 SERVER_APP = "collective-outage-test"
-SERVER_ENV = {"PGAPPNAME": SERVER_APP, "THROTTLE_LOGIN": "1000/min", "THROTTLE_REGISTER": "1000/hour", "ASGI_REQUEST_THREADS": "8",
-              "DB_POOL_MAX_SIZE": "8"}
+SERVER_ENV = {
+    "PGAPPNAME": SERVER_APP,
+    "THROTTLE_LOGIN": "1000/min",
+    "THROTTLE_REGISTER": "1000/hour",
+    "ASGI_REQUEST_THREADS": "8",
+    "DB_POOL_MAX_SIZE": "8",
+}
 
 
 @pytest.mark.postgres
@@ -186,8 +220,12 @@ SERVER_ENV = {"PGAPPNAME": SERVER_APP, "THROTTLE_LOGIN": "1000/min", "THROTTLE_R
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_path, settings):
     proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).open()
-    env = service_env(database_url=_proxied_database_url(proxy), redis_url=settings.REDIS_URL,
-                      CACHE_KEY_PREFIX=f"outage-{uuid.uuid4().hex[:8]}", **SERVER_ENV)
+    env = service_env(
+        database_url=_proxied_database_url(proxy),
+        redis_url=settings.REDIS_URL,
+        CACHE_KEY_PREFIX=f"outage-{uuid.uuid4().hex[:8]}",
+        **SERVER_ENV,
+    )
     try:
         with uvicorn_servers(2, env, tmp_path) as ports:
             bases = [f"http://127.0.0.1:{p}" for p in ports]
@@ -197,16 +235,18 @@ def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_pa
             assert opened.status_code == 201, opened.text
             thread_id = opened.json()["id"]
             for base in bases:  # every endpoint works, and each server's pool holds connections
-                for label, method, url, kwargs, ok in _requests_of(base, token=token, thread_id=thread_id,
-                                                                   username="ada"):
+                for label, method, url, kwargs, ok in _requests_of(
+                    base, token=token, thread_id=thread_id, username="ada"
+                ):
                     response, _ = _call(method, url, **kwargs)
                     assert response.status_code in ok, (label, response.status_code, response.text)
 
             proxy.close()  # PostgreSQL "goes away": open connections reset, new ones refused
             slowest = slowest_health = 0.0
             for base in bases:
-                for label, method, url, kwargs, _ok in _requests_of(base, token=token, thread_id=thread_id,
-                                                                    username="ada"):
+                for label, method, url, kwargs, _ok in _requests_of(
+                    base, token=token, thread_id=thread_id, username="ada"
+                ):
                     response, elapsed = _call(method, url, **kwargs)
                     assert response.status_code == 503, (label, response.status_code, response.text[:300])
                     assert response.headers["Retry-After"] == "1", label
@@ -229,8 +269,9 @@ def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_pa
                 # never a 500. Within a few seconds every endpoint answers normally again.
                 def all_ok(base: str = base) -> bool:
                     good = True
-                    for label, method, url, kwargs, ok in _requests_of(base, token=token, thread_id=thread_id,
-                                                                       username="ada"):
+                    for label, method, url, kwargs, ok in _requests_of(
+                        base, token=token, thread_id=thread_id, username="ada"
+                    ):
                         response, _ = _call(method, url, **kwargs)
                         statuses.append((label, response.status_code))
                         good = good and response.status_code in ok
@@ -240,8 +281,10 @@ def test_postgresql_down_is_a_fast_503_and_the_service_recovers_by_itself(tmp_pa
             recovery = time.monotonic() - recovered_at
             assert all(status != 500 for _, status in statuses), statuses
             # Record the figures in the log of the run (docs/deployment.md quotes them).
-            print(f"slowest 503: API {slowest:.2f} s, /healthz {slowest_health:.2f} s; "
-                  f"recovered in {recovery:.2f} s; statuses after reopening: {statuses}")
+            print(
+                f"slowest 503: API {slowest:.2f} s, /healthz {slowest_health:.2f} s; "
+                f"recovered in {recovery:.2f} s; statuses after reopening: {statuses}"
+            )
             for base in bases:
                 health, _ = _call("get", f"{base}/healthz")
                 assert health.status_code == 200, health.text
@@ -279,8 +322,7 @@ def test_healthz_is_fast_when_postgresql_hangs(tmp_path, settings):
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_is_a_fast_503_for_what_needs_it_and_recovers_from_the_first_request(tmp_path):
     redis_server = RedisServer(tmp_path).start()
-    env = service_env(database_url=database_url_of(connection.settings_dict), redis_url=redis_server.url,
-                      **SERVER_ENV)
+    env = service_env(database_url=database_url_of(connection.settings_dict), redis_url=redis_server.url, **SERVER_ENV)
     try:
         with uvicorn_servers(2, env, tmp_path) as ports:
             bases = [f"http://127.0.0.1:{p}" for p in ports]
@@ -291,11 +333,21 @@ def test_redis_down_is_a_fast_503_for_what_needs_it_and_recovers_from_the_first_
 
             def calls(base: str):
                 return [
-                    ("login", "post", f"{base}/api/v1/auth/token/",
-                     {"json": {"username": "cleo", "password": "a-long-passphrase"}}, {200}),
+                    (
+                        "login",
+                        "post",
+                        f"{base}/api/v1/auth/token/",
+                        {"json": {"username": "cleo", "password": "a-long-passphrase"}},
+                        {200},
+                    ),
                     ("ticket", "post", f"{base}/api/v1/realtime/tickets/", {"token": token}, {201}),
-                    ("send", "post", f"{base}/api/v1/threads/{thread_id}/messages/",
-                     {"token": token, "json": {"body": "hi", "client_id": uuid.uuid4().hex}}, {201}),
+                    (
+                        "send",
+                        "post",
+                        f"{base}/api/v1/threads/{thread_id}/messages/",
+                        {"token": token, "json": {"body": "hi", "client_id": uuid.uuid4().hex}},
+                        {201},
+                    ),
                     ("me", "get", f"{base}/api/v1/me/", {"token": token}, {200}),
                 ]
 

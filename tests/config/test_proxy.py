@@ -50,8 +50,12 @@ def _wrong_logins(port: int, count: int, forged: bool) -> list[int]:
     codes = []
     for i in range(count):
         headers = {"X-Forwarded-For": f"198.51.100.{i + 1}"} if forged else {}
-        r = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/token/", json={"username": f"nobody{i}",
-                          "password": "wrong-password"}, headers=headers, timeout=10)
+        r = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/token/",
+            json={"username": f"nobody{i}", "password": "wrong-password"},
+            headers=headers,
+            timeout=10,
+        )
         codes.append(r.status_code)
         if r.status_code == 429:
             assert int(r.headers["Retry-After"]) >= 1
@@ -91,8 +95,12 @@ def test_failed_logins_are_limited_per_account_from_any_address(settings):
 
     def attempt(i: int, username: str, password: str):
         # A new address each time: the per-address limit never applies.
-        return client.post("/api/v1/auth/token/", {"username": username, "password": password},
-                           content_type="application/json", REMOTE_ADDR=f"192.0.2.{i}")
+        return client.post(
+            "/api/v1/auth/token/",
+            {"username": username, "password": password},
+            content_type="application/json",
+            REMOTE_ADDR=f"192.0.2.{i}",
+        )
 
     codes = [attempt(i, "ada" if i % 2 else "ADA", "wrong").status_code for i in range(1, 6)]
     assert codes == [400] * 5
@@ -119,6 +127,7 @@ def test_admin_login_is_limited(settings):
     refused = client.post("/admin/login/", {"username": "root", "password": "the-right-passphrase"})
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     # From another address the right password works (the account is under its own limit).
-    ok = client.post("/admin/login/", {"username": "root", "password": "the-right-passphrase"},
-                     REMOTE_ADDR="192.0.2.50")
+    ok = client.post(
+        "/admin/login/", {"username": "root", "password": "the-right-passphrase"}, REMOTE_ADDR="192.0.2.50"
+    )
     assert ok.status_code == 302

@@ -29,8 +29,8 @@ def schema_response(django_db_blocker):
 
 def test_schema_is_a_valid_openapi_3_document(schema_response):
     assert schema_response.status_code == 200
-    doc = schema_response.json() if "json" in schema_response["Content-Type"] else yaml.safe_load(
-        schema_response.content
+    doc = (
+        schema_response.json() if "json" in schema_response["Content-Type"] else yaml.safe_load(schema_response.content)
     )
     assert doc["openapi"].startswith("3.")
     validate_schema(doc)  # raises on any violation of the OpenAPI 3.0 JSON schema
@@ -47,8 +47,9 @@ def test_schema_describes_accounts_contract(schema_response):
     assert set(components[ref]["properties"]) == {"id", "username", "token"}
     me = doc["paths"]["/api/v1/me/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     me_props = components[me.rsplit("/", 1)[-1]]["properties"]
-    assert {"total_points", "helped_count", "credit_balance", "followers_count", "following_count",
-            "settings"} <= set(me_props)
+    assert {"total_points", "helped_count", "credit_balance", "followers_count", "following_count", "settings"} <= set(
+        me_props
+    )
     tools = doc["paths"]["/api/v1/tools/"]["get"]
     assert {p["name"] for p in tools["parameters"]} >= {"category", "pricing_model", "featured", "search", "page"}
 
@@ -62,10 +63,25 @@ def test_my_views_generate_without_warnings_or_errors():
         SchemaGenerator().get_schema(request=None, public=True)
     messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
     GENERATOR_STATS.reset()
-    mine = [m for m in messages
-            if any(name in m for name in ("accounts.py", "accounts_serializers.py", "api/tools.py", "RegisterView",
-                                          "TokenLoginView", "SessionView", "CsrfView", "MeView", "ToolViewSet",
-                                          "TaxonomyViewSet"))]
+    mine = [
+        m
+        for m in messages
+        if any(
+            name in m
+            for name in (
+                "accounts.py",
+                "accounts_serializers.py",
+                "api/tools.py",
+                "RegisterView",
+                "TokenLoginView",
+                "SessionView",
+                "CsrfView",
+                "MeView",
+                "ToolViewSet",
+                "TaxonomyViewSet",
+            )
+        )
+    ]
     assert mine == []
 
 

@@ -34,15 +34,26 @@ print(json.dumps({
 }))
 """
 # Variables the probe reads; anything else in the parent environment is passed through unchanged.
-CONTROLLED = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS",
-              "COLLECTIVE_REQUIRE_SECRET_KEY", "TEST_DATABASE_NAME", "THROTTLE_LOGIN", "CELERY_TASK_ALWAYS_EAGER")
+CONTROLLED = (
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "ALLOWED_HOSTS",
+    "COLLECTIVE_REQUIRE_SECRET_KEY",
+    "TEST_DATABASE_NAME",
+    "THROTTLE_LOGIN",
+    "CELERY_TASK_ALWAYS_EAGER",
+)
 
 
 def probe(tmp_path: Path, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
     clean.update(DJANGO_SETTINGS_MODULE="config.settings", COLLECTIVE_VAR_DIR=str(tmp_path), **env)
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -65,8 +76,10 @@ def test_embedded_defaults(tmp_path):
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
-@pytest.mark.parametrize("raw, expected", [("true", True), ("1", True), ("yes", True), ("false", False),
-                                           ("0", False), ("", False), ("nonsense", False)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("true", True), ("1", True), ("yes", True), ("false", False), ("0", False), ("", False), ("nonsense", False)],
+)
 def test_debug_flag(tmp_path, raw, expected):
     assert probe(tmp_path, DEBUG=raw)["DEBUG"] is expected
 
@@ -79,10 +92,12 @@ def test_secret_key_from_env_is_respected(tmp_path):
 
 def test_secret_key_can_be_required(tmp_path):
     clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
-    clean.update(DJANGO_SETTINGS_MODULE="config.settings", COLLECTIVE_VAR_DIR=str(tmp_path),
-                 COLLECTIVE_REQUIRE_SECRET_KEY="true")
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
-                            timeout=60)
+    clean.update(
+        DJANGO_SETTINGS_MODULE="config.settings", COLLECTIVE_VAR_DIR=str(tmp_path), COLLECTIVE_REQUIRE_SECRET_KEY="true"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -91,7 +106,11 @@ def test_database_url_is_parsed(tmp_path):
     values = probe(tmp_path, DATABASE_URL="postgres://app:s3cret@db.internal:6543/collective_prod")
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert (values["USER"], values["PASSWORD"], values["HOST"], values["PORT"], values["NAME"]) == (
-        "app", "s3cret", "db.internal", 6543, "collective_prod"
+        "app",
+        "s3cret",
+        "db.internal",
+        6543,
+        "collective_prod",
     )
     assert values["IS_POSTGRES"] is True
 
@@ -114,7 +133,8 @@ def test_redis_url_switches_layer_cache_and_celery(tmp_path):
 
 def test_allowed_hosts_from_env(tmp_path):
     assert probe(tmp_path, ALLOWED_HOSTS="example.com, api.example.com,")["ALLOWED_HOSTS"] == [
-        "example.com", "api.example.com"
+        "example.com",
+        "api.example.com",
     ]
 
 

@@ -128,7 +128,4 @@ def test_the_collective_queues_reputation_from_its_subscribers():
     from collective.events import ConnectionRated, ConnectionStatusChanged
 
     assert collective_subscribers.on_connection_rated in subscribers(ConnectionRated)["in_transaction"]
-    assert (
-        collective_subscribers.on_connection_status_changed
-        in subscribers(ConnectionStatusChanged)["in_transaction"]
-    )
+    assert collective_subscribers.on_connection_status_changed in subscribers(ConnectionStatusChanged)["in_transaction"]

@@ -14,8 +14,8 @@ from config.celery import app
 from core.models import OutboxTask
 from core.outbox import enqueue_on_commit, publish
 from core.tasks import outbox_flush
-from notifications.models import SmsMessage
 from notifications.delivery import sms_record_verification
+from notifications.models import SmsMessage
 from notifications.tasks import sms_send
 from tests.fakes.sms import eager_celery, phone_user, sms_outbox  # noqa: F401
 from tests.procs import free_port
@@ -130,15 +130,29 @@ def test_a_broker_that_is_down_fails_the_publish_fast_and_keeps_the_row(
 def test_the_flush_publishes_rows_the_broker_never_got_once_their_grace_is_over(broker_mode, settings):
     settings.OUTBOX = {**settings.OUTBOX, "GRACE_SECONDS": 30, "REDELIVER_SECONDS": 900}
     now = timezone.now()
-    old = OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[1], not_before=now - dt.timedelta(minutes=1),
-                                    created_at=now - dt.timedelta(minutes=1))
+    old = OutboxTask.objects.create(
+        task="messaging.tasks.sms_send",
+        args=[1],
+        not_before=now - dt.timedelta(minutes=1),
+        created_at=now - dt.timedelta(minutes=1),
+    )
     fresh = OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[2], not_before=now, created_at=now)
-    sent_recently = OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[3], created_at=now - dt.timedelta(minutes=5),
-                                              not_before=now - dt.timedelta(minutes=5), enqueued_at=now - dt.timedelta(minutes=5),
-                                              attempts=1)
-    sent_long_ago = OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[4], created_at=now - dt.timedelta(hours=1),
-                                              not_before=now - dt.timedelta(hours=1), enqueued_at=now - dt.timedelta(hours=1),
-                                              attempts=1)
+    sent_recently = OutboxTask.objects.create(
+        task="messaging.tasks.sms_send",
+        args=[3],
+        created_at=now - dt.timedelta(minutes=5),
+        not_before=now - dt.timedelta(minutes=5),
+        enqueued_at=now - dt.timedelta(minutes=5),
+        attempts=1,
+    )
+    sent_long_ago = OutboxTask.objects.create(
+        task="messaging.tasks.sms_send",
+        args=[4],
+        created_at=now - dt.timedelta(hours=1),
+        not_before=now - dt.timedelta(hours=1),
+        enqueued_at=now - dt.timedelta(hours=1),
+        attempts=1,
+    )
     assert outbox_flush.apply().get() == {"published": 2, "failed": 0, "given_up": 0}
     attempts = dict(OutboxTask.objects.values_list("pk", "attempts"))
     assert attempts == {old.pk: 1, fresh.pk: 0, sent_recently.pk: 1, sent_long_ago.pk: 2}
@@ -148,8 +162,12 @@ def test_the_flush_gives_up_on_rows_published_too_often_or_too_old(broker_mode, 
     settings.OUTBOX = {**settings.OUTBOX, "MAX_ATTEMPTS": 3, "MAX_AGE_SECONDS": 3600}
     now = timezone.now()
     OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[1], not_before=now, attempts=3, enqueued_at=now)
-    OutboxTask.objects.create(task="messaging.tasks.sms_send", args=[2], not_before=now - dt.timedelta(hours=2),
-                              created_at=now - dt.timedelta(hours=2))
+    OutboxTask.objects.create(
+        task="messaging.tasks.sms_send",
+        args=[2],
+        not_before=now - dt.timedelta(hours=2),
+        created_at=now - dt.timedelta(hours=2),
+    )
     assert outbox_flush.apply().get()["given_up"] == 2
     assert not OutboxTask.objects.exists()
     assert len([r for r in caplog.records if r.levelname == "ERROR" and "giving up" in r.getMessage()]) == 2

@@ -129,7 +129,9 @@ def test_a_notification_made_while_redis_is_down_is_texted_once_when_it_is_back(
     assert req.form["To"] == owner.phone_number and req.form["Body"] == sms.body
     assert SmsMessage.objects.filter(notification=note).count() == 1
     assert not OutboxTask.objects.exists()  # done: the worker deleted the row
-    print(f"MEASURED request {elapsed:.3f} s (Redis up: {up_elapsed:.3f} s); reconnect {reconnected:.1f} s; SMS {delivered:.1f} s after Redis was back")
+    print(
+        f"MEASURED request {elapsed:.3f} s (Redis up: {up_elapsed:.3f} s); reconnect {reconnected:.1f} s; SMS {delivered:.1f} s after Redis was back"
+    )
 
     # And the worker goes on working after the outage.
     other = phone_user(username="other")
@@ -148,7 +150,9 @@ def test_a_redis_restart_while_the_worker_holds_a_countdown_loses_nothing(worker
     resp, _ = _connect(offer, "sarah")
     assert resp.status_code == 201
     note = Notification.objects.get(recipient=owner)
-    wait_for(lambda: "notification_sms" in worker.text() and "received" in worker.text(), 10, "the worker to hold the task")
+    wait_for(
+        lambda: "notification_sms" in worker.text() and "received" in worker.text(), 10, "the worker to hold the task"
+    )
     assert OutboxTask.objects.get().enqueued_at is not None
     connects = worker.connects()
     broker.restart(down_for=1.0)  # SIGKILL: everything in Redis is gone, the held message included

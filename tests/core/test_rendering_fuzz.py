@@ -35,10 +35,67 @@ RENDER_BOUND = 0.250
 
 METACHARACTERS = "[]()!*_`<>#-|~\\\n :/&;=\"'.1a"
 TOKENS = [
-    "[", "]", "](", ")", "![", "[a]", "[a]: ", "[a]: /u", "(", "<", ">", "</", "<a ", "<img src=x>", "<script>",
-    "*", "**", "_", "__", "~~", "`", "``", "```", "~~~", "\\", "\n", "\n\n", "> ", "- ", "* ", "1. ", "1) ",
-    "#", "## ", "|", "-|", "| - |", "---", "===", "    ", "\t", "&", "&#", "&#x", "&amp;", "&#47;", ";", "http://",
-    "https://", "//", "mailto:", "javascript:", "data:", '"', "'", " ", "a", "xyz", "é", "\u200b", "\x00",
+    "[",
+    "]",
+    "](",
+    ")",
+    "![",
+    "[a]",
+    "[a]: ",
+    "[a]: /u",
+    "(",
+    "<",
+    ">",
+    "</",
+    "<a ",
+    "<img src=x>",
+    "<script>",
+    "*",
+    "**",
+    "_",
+    "__",
+    "~~",
+    "`",
+    "``",
+    "```",
+    "~~~",
+    "\\",
+    "\n",
+    "\n\n",
+    "> ",
+    "- ",
+    "* ",
+    "1. ",
+    "1) ",
+    "#",
+    "## ",
+    "|",
+    "-|",
+    "| - |",
+    "---",
+    "===",
+    "    ",
+    "\t",
+    "&",
+    "&#",
+    "&#x",
+    "&amp;",
+    "&#47;",
+    ";",
+    "http://",
+    "https://",
+    "//",
+    "mailto:",
+    "javascript:",
+    "data:",
+    '"',
+    "'",
+    " ",
+    "a",
+    "xyz",
+    "é",
+    "\u200b",
+    "\x00",
 ]
 
 RENDER_SETTINGS = settings(
@@ -111,14 +168,19 @@ def decode(cursor: str):
     return result
 
 
-encoded_cursor = st.dictionaries(
-    st.sampled_from(["o", "r", "p", "x"]), st.text(max_size=200), max_size=4
-).map(lambda d: base64.b64encode(urlencode(d).encode()).decode())
+encoded_cursor = st.dictionaries(st.sampled_from(["o", "r", "p", "x"]), st.text(max_size=200), max_size=4).map(
+    lambda d: base64.b64encode(urlencode(d).encode()).decode()
+)
 
 
 @settings(max_examples=200, deadline=timedelta(milliseconds=500), database=None)
-@given(st.one_of(st.text(max_size=MAX_CURSOR), st.text(alphabet="ABCDEFGHabcdefgh0123456789+/=", max_size=MAX_CURSOR),
-                 encoded_cursor))
+@given(
+    st.one_of(
+        st.text(max_size=MAX_CURSOR),
+        st.text(alphabet="ABCDEFGHabcdefgh0123456789+/=", max_size=MAX_CURSOR),
+        encoded_cursor,
+    )
+)
 def test_message_cursor_decoder_takes_any_cursor(cursor):
     result = decode(cursor)
     if result is not None:
@@ -143,8 +205,12 @@ send_payloads = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=timedelta(milliseconds=500), database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=timedelta(milliseconds=500),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(send_payloads)
 def test_plain_send_input_takes_any_payload(data):
     start = time.perf_counter()

@@ -57,13 +57,23 @@ def test_the_usual_features_render():
     html = render_markdown(
         "# Title\n\n## Sub\n\nSome **bold**, *em*, `code` and ~~gone~~ text.\n\n"
         "- one\n- two\n\n3. three\n4. four\n\n> quoted\n\n```python\nprint('<b>')\n```\n\n---\n\n"
-        "[site](https://example.com \"Example\") <https://auto.example> line  \nbreak"
+        '[site](https://example.com "Example") <https://auto.example> line  \nbreak'
     )
     for fragment in (
-        "<h1>Title</h1>", "<h2>Sub</h2>", "<strong>bold</strong>", "<em>em</em>", "<code>code</code>",
-        "<del>gone</del>", "<li>one</li>", '<ol start="3">', "<blockquote>", "<pre><code>print('&lt;b&gt;')",
-        "<hr>", f'<a href="https://example.com" title="Example" rel="{LINK_REL}">site</a>',
-        f'<a href="https://auto.example" rel="{LINK_REL}">https://auto.example</a>', "<br>",
+        "<h1>Title</h1>",
+        "<h2>Sub</h2>",
+        "<strong>bold</strong>",
+        "<em>em</em>",
+        "<code>code</code>",
+        "<del>gone</del>",
+        "<li>one</li>",
+        '<ol start="3">',
+        "<blockquote>",
+        "<pre><code>print('&lt;b&gt;')",
+        "<hr>",
+        f'<a href="https://example.com" title="Example" rel="{LINK_REL}">site</a>',
+        f'<a href="https://auto.example" rel="{LINK_REL}">https://auto.example</a>',
+        "<br>",
     ):
         assert fragment in html, fragment
     assert_safe(html)
@@ -205,8 +215,20 @@ def test_a_reference_definition_to_another_host_protocol_relative_is_dropped_too
     assert hrefs(html) in ([None], [])
 
 
-@pytest.mark.parametrize("href", ["/offers/12", "offers/12", "#section", "?page=2", "../up", "https://ok.example/a?b=c#d",
-                                  "http://ok.example", "mailto:ada@example.com", "HTTPS://OK.EXAMPLE"])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/offers/12",
+        "offers/12",
+        "#section",
+        "?page=2",
+        "../up",
+        "https://ok.example/a?b=c#d",
+        "http://ok.example",
+        "mailto:ada@example.com",
+        "HTTPS://OK.EXAMPLE",
+    ],
+)
 def test_relative_and_allowed_scheme_links_stay(href):
     assert hrefs(render_markdown(f"[x]({href})")) == [href]
 

@@ -4,9 +4,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-
 from django.core.cache import cache
+from django.utils import timezone
 
 from collective.models import Connection, ConnectionType
 from config.exceptions import RateLimited
@@ -22,6 +21,7 @@ def away_from_minute_edge() -> None:
     where the wall clock happens to be."""
     if time.time() % 60 > 50:
         time.sleep(60 - time.time() % 60 + 0.05)
+
 
 URL = "/api/v1/threads/"
 

@@ -80,7 +80,9 @@ def test_safe_markdown_survives(thread, alice_client):
     assert "<strong>bold</strong>" in html and 'href="https://example.com"' in html and "<li>one</li>" in html
 
 
-@pytest.mark.parametrize("href", ["//evil.example/login", "<//evil.example>", "&#47;&#47;evil.example", "https:evil.example"])
+@pytest.mark.parametrize(
+    "href", ["//evil.example/login", "<//evil.example>", "&#47;&#47;evil.example", "https:evil.example"]
+)
 def test_links_to_another_host_that_look_relative_lose_their_href(thread, alice_client, href):
     r = alice_client.post(url(thread), {"body": f"[sign in]({href}) or [here](/threads/)"})
     html = r.data["body_html"]
@@ -160,9 +162,9 @@ def test_default_edit_window_is_fifteen_minutes(thread, alice_client):
 
 def test_delete_is_soft_and_only_by_sender(alice, bob, thread, alice_client, bob_client):
     offer = OfferFactory(user=alice)
-    mid = alice_client.post(
-        url(thread), {"body": "secret", "attachments": [{"type": "offer", "id": offer.pk}]}
-    ).data["id"]
+    mid = alice_client.post(url(thread), {"body": "secret", "attachments": [{"type": "offer", "id": offer.pk}]}).data[
+        "id"
+    ]
     assert bob_client.delete(url(thread, mid)).status_code == 403
     assert alice_client.delete(url(thread, mid)).status_code == 204
     row = Message.objects.get(pk=mid)
@@ -243,9 +245,12 @@ def test_cursor_pagination_newest_first_and_stable_while_messages_arrive(alice, 
     "cursor",
     [
         "cD1hYmM=",  # base64 of p=abc: the forged cursor that answered 500
-        base64.b64encode(b"p=-5").decode(), base64.b64encode(b"p=99999999999999999999999").decode(),
+        base64.b64encode(b"p=-5").decode(),
+        base64.b64encode(b"p=99999999999999999999999").decode(),
         base64.b64encode(b"p=\xd9\xa3").decode(),  # a non-ASCII digit
-        base64.b64encode(b"o=abc").decode(), "not base64!", base64.b64encode(b"r=x").decode(),
+        base64.b64encode(b"o=abc").decode(),
+        "not base64!",
+        base64.b64encode(b"r=x").decode(),
     ],
 )
 def test_a_forged_cursor_is_a_400_naming_it(thread, alice_client, cursor):

@@ -7,8 +7,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from collective.services.connections import connection_create
-from notifications.models import Notification
 from messaging.services import message_send, thread_get_or_create
+from notifications.models import Notification
 from tests.factories import OfferFactory, UserFactory
 from tests.fakes.sms import _no_one_online, phone_user  # noqa: F401
 from tests.realtime.conftest import open_socket, receive_until

@@ -6,13 +6,17 @@ import pytest
 from django.db import transaction
 
 from messaging.models import Thread
-from notifications.models import Notification
 from messaging.services import message_send, thread_mark_read
+from notifications.models import Notification
 from realtime.models import Event
 from tests.conftest import client_for
 from tests.factories import AskFactory, OfferFactory, UserFactory
-from tests.fakes.sms import eager_celery, go_offline, go_online  # noqa: F401
-from tests.fakes.sms import _no_one_online  # noqa: F401  (fixture)
+from tests.fakes.sms import (  # noqa: F401
+    _no_one_online,  # noqa: F401  (fixture)
+    eager_celery,
+    go_offline,
+    go_online,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 SITE = "http://testserver.example"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from notifications import texts
-from notifications.services import notification_create
 from notifications.models import Notification
+from notifications.services import notification_create
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.fakes.sms import eager_celery, _no_one_online  # noqa: F401  (fixture)
+from tests.fakes.sms import _no_one_online, eager_celery  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 def _make(recipient, n: int = 1, actor=None) -> list[Notification]:
     actor = actor or UserFactory()
     return [
-        notification_create(recipient=recipient, actor=actor, kind="new_follower", texts=texts.new_follower(actor=f"u{i}"))
+        notification_create(
+            recipient=recipient, actor=actor, kind="new_follower", texts=texts.new_follower(actor=f"u{i}")
+        )
         for i in range(n)
     ]
 
@@ -61,8 +63,11 @@ def test_unread_filter_count_and_mark_read():
 def test_outsiders_get_404_and_change_nothing():
     me, outsider = UserFactory(), UserFactory()
     (note,) = _make(me)
-    for url in (f"/api/v1/notifications/{note.pk}/read/", "/api/v1/notifications/99999999/read/",
-                "/api/v1/notifications/99999999999999999999999/read/"):
+    for url in (
+        f"/api/v1/notifications/{note.pk}/read/",
+        "/api/v1/notifications/99999999/read/",
+        "/api/v1/notifications/99999999999999999999999/read/",
+    ):
         resp = client_for(outsider).post(url)
         assert resp.status_code == 404 and resp.data["code"] == "not_found"
     assert client_for(outsider).post("/api/v1/notifications/read-all/").data == {"marked_read": 0}
@@ -71,8 +76,12 @@ def test_outsiders_get_404_and_change_nothing():
 
 
 def test_anonymous_is_refused(api_client):
-    for method, url in [("get", "/api/v1/notifications/"), ("get", "/api/v1/notifications/unread-count/"),
-                        ("post", "/api/v1/notifications/read-all/"), ("get", "/api/v1/me/notification-preferences/")]:
+    for method, url in [
+        ("get", "/api/v1/notifications/"),
+        ("get", "/api/v1/notifications/unread-count/"),
+        ("post", "/api/v1/notifications/read-all/"),
+        ("get", "/api/v1/me/notification-preferences/"),
+    ]:
         assert getattr(api_client, method)(url).status_code in (401, 403)
 
 
@@ -82,10 +91,20 @@ def test_preferences_default_and_patch():
     prefs = client.get("/api/v1/me/notification-preferences/").data
     assert prefs["connection_request"] == {"sms": True}
     assert prefs["new_follower"] == {"sms": False}
-    assert set(prefs) == {"connection_request", "ask_response", "connection_accepted", "help_completed",
-                          "new_follower", "new_message", "points_unlock"}
-    resp = client.patch("/api/v1/me/notification-preferences/", {"new_message": {"sms": False},
-                                                                "new_follower": {"sms": True}}, format="json")
+    assert set(prefs) == {
+        "connection_request",
+        "ask_response",
+        "connection_accepted",
+        "help_completed",
+        "new_follower",
+        "new_message",
+        "points_unlock",
+    }
+    resp = client.patch(
+        "/api/v1/me/notification-preferences/",
+        {"new_message": {"sms": False}, "new_follower": {"sms": True}},
+        format="json",
+    )
     assert resp.status_code == 200
     assert resp.data["new_message"] == {"sms": False} and resp.data["new_follower"] == {"sms": True}
     assert resp.data["connection_request"] == {"sms": True}

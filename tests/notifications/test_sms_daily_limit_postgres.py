@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 from django.db import connections
 
-from notifications.models import Notification, SmsMessage
 from notifications import texts
+from notifications.models import Notification, SmsMessage
 from notifications.services import notification_create
 from notifications.tasks import notification_sms
 from tests.factories import UserFactory
@@ -46,8 +46,12 @@ def test_parallel_tasks_never_pass_the_daily_limit(sms_outbox):
     user = phone_user()
     actor = UserFactory()
     notes = [
-        notification_create(recipient=user, actor=actor, kind="connection_request",
-                            texts=texts.connection_request(actor=actor.username, subject="Offer", message="hi", connection_id=i))
+        notification_create(
+            recipient=user,
+            actor=actor,
+            kind="connection_request",
+            texts=texts.connection_request(actor=actor.username, subject="Offer", message="hi", connection_id=i),
+        )
         for i in range(12)
     ]
     results = _race(lambda nid: notification_sms.apply(args=[nid]).get(), [(n.pk,) for n in notes])
@@ -61,8 +65,12 @@ def test_parallel_tasks_never_pass_the_daily_limit(sms_outbox):
 def test_parallel_duplicates_of_one_task_send_once(sms_outbox):
     user = phone_user()
     actor = UserFactory()
-    note = notification_create(recipient=user, actor=actor, kind="connection_request",
-                               texts=texts.connection_request(actor=actor.username, subject=None, message="hi", connection_id=1))
+    note = notification_create(
+        recipient=user,
+        actor=actor,
+        kind="connection_request",
+        texts=texts.connection_request(actor=actor.username, subject=None, message="hi", connection_id=1),
+    )
     results = _race(lambda nid: notification_sms.apply(args=[nid]).get(), [(note.pk,)] * 8)
     assert len(sms_outbox) == 1
     assert SmsMessage.objects.count() == 1

@@ -9,18 +9,17 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationPreference, SmsMessage, SmsOptOut
 from notifications import texts
-from notifications.delivery import sms_deliver, sms_fallback_decide
+from notifications.delivery import daily_count, sms_deliver, sms_fallback_decide
+from notifications.models import Notification, NotificationPreference, SmsMessage, SmsOptOut
 from notifications.quiet import quiet_until
 from notifications.services import notification_create
-from notifications.delivery import daily_count
 from notifications.tasks import notification_sms, sms_expire_stuck_task, sms_release_held
 from tests.factories import UserFactory
-from tests.fakes.sms import eager_celery, _no_one_online, go_offline, go_online, phone_user, sms_outbox  # noqa: F401
+from tests.fakes.sms import _no_one_online, eager_celery, go_offline, go_online, phone_user, sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _notify(recipient, kind: str = "connection_request") -> Notification:
@@ -42,7 +41,12 @@ def test_offline_verified_user_gets_the_sms_on_commit(sms_outbox, django_capture
     assert sms_outbox == [{"to": user.phone_number, "body": note.sms_text, "sid": sms_outbox[0]["sid"]}]
     assert note.sms_text.endswith("Reply in app: https://collective.example/connections/7")
     sms = SmsMessage.objects.get()
-    assert (sms.status, sms.to, sms.body, sms.provider_sid) == ("sent", user.phone_number, note.sms_text, sms_outbox[0]["sid"])
+    assert (sms.status, sms.to, sms.body, sms.provider_sid) == (
+        "sent",
+        user.phone_number,
+        note.sms_text,
+        sms_outbox[0]["sid"],
+    )
     assert sms.notification_id == note.pk and sms.purpose == "notification" and sms.attempts == 1
     assert _state(note) == ("sent", "")
 
@@ -123,20 +127,62 @@ def _t(h: int, m: int = 0) -> dt.time:
     "start, end, zone, now, expected",
     [
         # 22:00-07:00 New York (EST, UTC-5) crosses midnight.
-        (_t(22), _t(7), "America/New_York", dt.datetime(2026, 1, 15, 3, 30, tzinfo=UTC), dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC)),  # 22:30 local
-        (_t(22), _t(7), "America/New_York", dt.datetime(2026, 1, 15, 11, 59, tzinfo=UTC), dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC)),  # 06:59
-        (_t(22), _t(7), "America/New_York", dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC), None),  # 07:00: the end is not quiet
+        (
+            _t(22),
+            _t(7),
+            "America/New_York",
+            dt.datetime(2026, 1, 15, 3, 30, tzinfo=UTC),
+            dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        ),  # 22:30 local
+        (
+            _t(22),
+            _t(7),
+            "America/New_York",
+            dt.datetime(2026, 1, 15, 11, 59, tzinfo=UTC),
+            dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        ),  # 06:59
+        (
+            _t(22),
+            _t(7),
+            "America/New_York",
+            dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+            None,
+        ),  # 07:00: the end is not quiet
         (_t(22), _t(7), "America/New_York", dt.datetime(2026, 1, 15, 2, 59, tzinfo=UTC), None),  # 21:59
-        (_t(22), _t(7), "America/New_York", dt.datetime(2026, 1, 15, 3, 0, tzinfo=UTC), dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC)),  # 22:00
+        (
+            _t(22),
+            _t(7),
+            "America/New_York",
+            dt.datetime(2026, 1, 15, 3, 0, tzinfo=UTC),
+            dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        ),  # 22:00
         # The same instant is daytime in Tokyo (12:30 JST): not quiet there.
         (_t(22), _t(7), "Asia/Tokyo", dt.datetime(2026, 1, 15, 3, 30, tzinfo=UTC), None),
         # ...and 23:30 in Tokyo is quiet until 07:00 JST next day = 22:00 UTC.
-        (_t(22), _t(7), "Asia/Tokyo", dt.datetime(2026, 1, 15, 14, 30, tzinfo=UTC), dt.datetime(2026, 1, 15, 22, 0, tzinfo=UTC)),
+        (
+            _t(22),
+            _t(7),
+            "Asia/Tokyo",
+            dt.datetime(2026, 1, 15, 14, 30, tzinfo=UTC),
+            dt.datetime(2026, 1, 15, 22, 0, tzinfo=UTC),
+        ),
         # A daytime window in a half-hour zone (Kolkata, UTC+5:30): 13:00-15:00.
-        (_t(13), _t(15), "Asia/Kolkata", dt.datetime(2026, 1, 15, 8, 0, tzinfo=UTC), dt.datetime(2026, 1, 15, 9, 30, tzinfo=UTC)),  # 13:30
+        (
+            _t(13),
+            _t(15),
+            "Asia/Kolkata",
+            dt.datetime(2026, 1, 15, 8, 0, tzinfo=UTC),
+            dt.datetime(2026, 1, 15, 9, 30, tzinfo=UTC),
+        ),  # 13:30
         (_t(13), _t(15), "Asia/Kolkata", dt.datetime(2026, 1, 15, 9, 30, tzinfo=UTC), None),  # 15:00
         # Summer time: 22:00-07:00 in New York in July is UTC-4.
-        (_t(22), _t(7), "America/New_York", dt.datetime(2026, 7, 15, 3, 0, tzinfo=UTC), dt.datetime(2026, 7, 15, 11, 0, tzinfo=UTC)),
+        (
+            _t(22),
+            _t(7),
+            "America/New_York",
+            dt.datetime(2026, 7, 15, 3, 0, tzinfo=UTC),
+            dt.datetime(2026, 7, 15, 11, 0, tzinfo=UTC),
+        ),
         (None, None, "UTC", dt.datetime(2026, 1, 15, 3, 0, tzinfo=UTC), None),
     ],
 )
@@ -154,7 +200,9 @@ def test_quiet_hours_hold_the_sms_until_they_end_then_send(sms_outbox):
     assert (note.sms_state, note.sms_reason, note.sms_hold_until) == ("held", "quiet_hours", decision.hold_until)
     assert not SmsMessage.objects.exists() and sms_outbox == []
     # Still night a minute before the end: still held.
-    assert sms_fallback_decide(notification_id=note.pk, now=dt.datetime(2026, 1, 15, 11, 59, tzinfo=UTC)).action == "hold"
+    assert (
+        sms_fallback_decide(notification_id=note.pk, now=dt.datetime(2026, 1, 15, 11, 59, tzinfo=UTC)).action == "hold"
+    )
     morning = sms_fallback_decide(notification_id=note.pk, now=dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
     assert morning.action == "send"
     assert sms_deliver(sms_id=morning.sms_id) == "sent"
@@ -164,8 +212,12 @@ def test_quiet_hours_hold_the_sms_until_they_end_then_send(sms_outbox):
 def test_the_sweep_sends_held_sms_once_their_hold_is_over(sms_outbox):
     user = phone_user()
     due, later = _notify(user), _notify(user)
-    Notification.objects.filter(pk=due.pk).update(sms_state="held", sms_hold_until=timezone.now() - dt.timedelta(seconds=1))
-    Notification.objects.filter(pk=later.pk).update(sms_state="held", sms_hold_until=timezone.now() + dt.timedelta(hours=1))
+    Notification.objects.filter(pk=due.pk).update(
+        sms_state="held", sms_hold_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    Notification.objects.filter(pk=later.pk).update(
+        sms_state="held", sms_hold_until=timezone.now() + dt.timedelta(hours=1)
+    )
     assert sms_release_held.apply().get() == 1
     assert [m["body"] for m in sms_outbox] == [due.sms_text]
     assert _state(later)[0] == "held"
@@ -197,8 +249,13 @@ def test_the_window_rolls_and_failed_sms_do_not_count(sms_outbox):
     for i in range(5):
         note = _notify(user)
         SmsMessage.objects.create(
-            key=f"old:{i}", purpose="notification", user=user, to=user.phone_number, body="x",
-            status="sent" if i < 4 else "failed", created_at=timezone.now() - dt.timedelta(hours=1 if i < 3 else 25),
+            key=f"old:{i}",
+            purpose="notification",
+            user=user,
+            to=user.phone_number,
+            body="x",
+            status="sent" if i < 4 else "failed",
+            created_at=timezone.now() - dt.timedelta(hours=1 if i < 3 else 25),
         )
     # Counted: 3 sent within 24 h. Not counted: one older than 24 h, one failed.
     outcomes = [notification_sms.apply(args=[_notify(user).pk]).get()["action"] for _ in range(3)]

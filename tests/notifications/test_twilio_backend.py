@@ -8,14 +8,14 @@ import socket
 
 import pytest
 
-from notifications.models import Notification, SmsMessage
 from notifications import texts
+from notifications.models import Notification, SmsMessage
 from notifications.services import notification_create
 from notifications.sms import SmsPermanentError, SmsTransientError, backend_path
 from notifications.sms.twilio import TwilioBackend
 from notifications.tasks import notification_sms
 from tests.factories import UserFactory
-from tests.fakes.sms import eager_celery, ACCOUNT_SID, AUTH_TOKEN, _no_one_online, fake_twilio, phone_user  # noqa: F401
+from tests.fakes.sms import ACCOUNT_SID, AUTH_TOKEN, _no_one_online, eager_celery, fake_twilio, phone_user  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 

@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
-from notifications.models import SmsMessage, SmsOptOut
 from notifications import texts
+from notifications.models import SmsMessage, SmsOptOut
 from notifications.services import notification_create
 from notifications.tasks import notification_sms
 from tests.factories import UserFactory
-from tests.fakes.sms import eager_celery, AUTH_TOKEN, _no_one_online, phone_user, sms_outbox  # noqa: F401
+from tests.fakes.sms import AUTH_TOKEN, _no_one_online, eager_celery, phone_user, sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 SITE = "https://collective.example"
@@ -40,14 +40,30 @@ def _post(path: str, params: dict, *, signature: str | None = "sign", url: str |
 def _sent_sms(sid: str = "SM" + "1" * 32) -> SmsMessage:
     user = phone_user()
     return SmsMessage.objects.create(
-        key=f"k:{sid}", purpose="notification", user=user, to=user.phone_number, body="hi", status="sent",
-        provider="twilio", provider_sid=sid, provider_status="queued",
+        key=f"k:{sid}",
+        purpose="notification",
+        user=user,
+        to=user.phone_number,
+        body="hi",
+        status="sent",
+        provider="twilio",
+        provider_sid=sid,
+        provider_status="queued",
     )
 
 
 def _status(sid: str, status: str, **extra) -> dict:
-    return {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status, "AccountSid": "AC" + "0" * 32,
-            "To": "+14155550100", "From": "+15005550006", "ApiVersion": "2010-04-01", **extra}
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "AccountSid": "AC" + "0" * 32,
+        "To": "+14155550100",
+        "From": "+15005550006",
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
 
 
 def test_status_callback_updates_the_record():
@@ -81,10 +97,10 @@ def test_unknown_sid_is_acknowledged_and_changes_nothing():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"signature": None},                                     # no header
-        {"signature": "bm90IGEgc2lnbmF0dXJl"},                    # garbage
-        {"token": "0" * 32},                                     # signed with another account's token
-        {"url": f"{SITE}/api/v1/sms/other/"},                    # signed for another URL
+        {"signature": None},  # no header
+        {"signature": "bm90IGEgc2lnbmF0dXJl"},  # garbage
+        {"token": "0" * 32},  # signed with another account's token
+        {"url": f"{SITE}/api/v1/sms/other/"},  # signed for another URL
     ],
 )
 def test_status_callback_without_a_valid_signature_is_403(kwargs):
@@ -117,8 +133,14 @@ def test_without_a_configured_token_everything_is_refused(settings):
 
 
 def _inbound(number: str, body: str) -> dict:
-    return {"MessageSid": "SM" + "7" * 32, "AccountSid": "AC" + "0" * 32, "From": number, "To": "+15005550006",
-            "Body": body, "NumMedia": "0"}
+    return {
+        "MessageSid": "SM" + "7" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "From": number,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+    }
 
 
 def test_stop_opts_out_and_start_opts_back_in(sms_outbox):
@@ -132,8 +154,12 @@ def test_stop_opts_out_and_start_opts_back_in(sms_outbox):
     # Even with SMS switched back on in the app, an opted-out number gets nothing.
     type(user).objects.filter(pk=user.pk).update(sms_enabled=True)
     actor = UserFactory()
-    note = notification_create(recipient=user, actor=actor, kind="connection_request",
-                               texts=texts.connection_request(actor=actor.username, subject=None, message="", connection_id=1))
+    note = notification_create(
+        recipient=user,
+        actor=actor,
+        kind="connection_request",
+        texts=texts.connection_request(actor=actor.username, subject=None, message="", connection_id=1),
+    )
     assert notification_sms.apply(args=[note.pk]).get()["reason"] == "opted_out"
 
     assert _post(INBOUND, _inbound(user.phone_number, "START")).status_code == 200

@@ -52,11 +52,30 @@ def test_every_type_the_code_names_is_in_the_catalogue():
     from collective.services.points import POINTS_AWARDED
     from notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
 
-    durable = {CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, POINTS_AWARDED, NOTIFICATION_CREATED,
-               NOTIFICATION_UPDATED, "message.created", "message.updated", "message.deleted", "thread.read"}
+    durable = {
+        CONNECTION_CREATED,
+        CONNECTION_UPDATED,
+        FOLLOW_CREATED,
+        POINTS_AWARDED,
+        NOTIFICATION_CREATED,
+        NOTIFICATION_UPDATED,
+        "message.created",
+        "message.updated",
+        "message.deleted",
+        "thread.read",
+    }
     assert catalogue.DURABLE_TYPES == durable
-    assert catalogue.EPHEMERAL_TYPES == {"typing", "presence", "presence.state", "hello", "heartbeat", "pong",
-                                         "resumed", "resync_required", "error"}
+    assert catalogue.EPHEMERAL_TYPES == {
+        "typing",
+        "presence",
+        "presence.state",
+        "hello",
+        "heartbeat",
+        "pong",
+        "resumed",
+        "resync_required",
+        "error",
+    }
 
 
 # --- the validator ------------------------------------------------------------------------------
@@ -72,10 +91,19 @@ def _problems(type: str, data: object) -> list[str]:
 
 
 def _message(**changes: object) -> dict:
-    message = {"id": 1, "thread": 2, "sender": 3, "body": "hi", "body_html": "<p>hi</p>",
-               "attachments": [{"type": "offer", "id": 4}], "client_id": None,
-               "created_at": "2025-05-01T10:00:00.123456Z", "edited_at": None, "deleted_at": None,
-               "is_deleted": False}
+    message = {
+        "id": 1,
+        "thread": 2,
+        "sender": 3,
+        "body": "hi",
+        "body_html": "<p>hi</p>",
+        "attachments": [{"type": "offer", "id": 4}],
+        "client_id": None,
+        "created_at": "2025-05-01T10:00:00.123456Z",
+        "edited_at": None,
+        "deleted_at": None,
+        "is_deleted": False,
+    }
     return {**message, **changes}
 
 
@@ -94,8 +122,13 @@ def test_missing_and_unknown_keys_are_named_by_path():
 
 
 def test_value_types_nulls_lists_literals_and_timestamps():
-    message = _message(sender=None, is_deleted=1, client_id=7, edited_at="yesterday",
-                       attachments=[{"type": "offer", "id": 4}, {"type": "photo", "id": "5"}])
+    message = _message(
+        sender=None,
+        is_deleted=1,
+        client_id=7,
+        edited_at="yesterday",
+        attachments=[{"type": "offer", "id": 4}, {"type": "photo", "id": "5"}],
+    )
     assert _problems("message.deleted", {"thread": True, "message": message}) == [
         "data.thread: expected int, got bool",  # True is an int in Python, not in JSON
         "data.message.sender: expected int, got null",

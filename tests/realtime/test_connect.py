@@ -95,7 +95,8 @@ async def test_session_cookie_with_allowed_origin():
     user = await database_sync_to_async(UserFactory)()
     cookie = await database_sync_to_async(_session_cookie)(user)
     comm = WebsocketCommunicator(
-        application, "/ws/",
+        application,
+        "/ws/",
         headers=[(b"cookie", cookie.encode()), (b"host", b"localhost:8000"), (b"origin", b"http://localhost:8000")],
     )
     assert (await comm.connect())[0]
@@ -132,7 +133,9 @@ async def test_a_trusted_origin_elsewhere_is_allowed_exactly(settings):
 
     async def attempt(origin: bytes) -> bool:
         comm = WebsocketCommunicator(
-            application, "/ws/", headers=[(b"cookie", cookie.encode()), (b"host", b"api.example.com"), (b"origin", origin)]
+            application,
+            "/ws/",
+            headers=[(b"cookie", cookie.encode()), (b"host", b"api.example.com"), (b"origin", origin)],
         )
         connected, _ = await comm.connect()
         if connected:

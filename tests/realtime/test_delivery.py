@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _log_events(user, count: int, *, start: int = 1, age: timedelta = timedelta(0)) -> None:
     """Events as earlier publishes (whose live copies are gone) left them in the log."""
-    when = datetime.now(timezone.utc) - age
+    when = datetime.now(UTC) - age
     Event.objects.bulk_create(
         [Event(user=user, seq=s, type=PROBE, data=probe(s), created_at=when) for s in range(start, start + count)]
     )

@@ -111,8 +111,9 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(env, tmp_path):
 
         # Each of them gets the next event: the actor follows every target (through server A).
         for user, _, _ in sockets:
-            status, body = await ahttp("POST", f"http://127.0.0.1:{ports[0]}/api/v1/follows/", actor_token,
-                                       {"following": user.pk})
+            status, body = await ahttp(
+                "POST", f"http://127.0.0.1:{ports[0]}/api/v1/follows/", actor_token, {"following": user.pk}
+            )
             assert status == 201, body
         for user, ws, head in sockets:
             frame = await next_frame(ws, "follow.created")
@@ -155,8 +156,12 @@ async def test_redis_restart_mid_traffic_loses_nothing(env, redis_server, tmp_pa
 
         async def send_messages(count: int) -> None:
             for n in range(count):
-                status, body = await call("POST", f"/api/v1/threads/{thread['id']}/messages/", st,
-                                          {"body": f"message {len(created)}", "client_id": str(uuid.uuid4())})
+                status, body = await call(
+                    "POST",
+                    f"/api/v1/threads/{thread['id']}/messages/",
+                    st,
+                    {"body": f"message {len(created)}", "client_id": str(uuid.uuid4())},
+                )
                 assert status == 201, (status, body)
                 created.append(body["id"])
                 committed[("message", body["id"])] = time.monotonic()
@@ -224,7 +229,9 @@ async def test_redis_restart_mid_traffic_loses_nothing(env, redis_server, tmp_pa
         assert replayed == ids, "the log holds every event, for a client that resumes"
         for sock in (ws, ws2, sender_ws):
             await sock.close()
-    print(f"\nRedis restart: {len(ids)} events, 0 lost; 503s answered: {statuses.count(503)}; "
-          f"longest wait from a write's 201 to its frame on the open socket {lag:.2f} s")
+    print(
+        f"\nRedis restart: {len(ids)} events, 0 lost; 503s answered: {statuses.count(503)}; "
+        f"longest wait from a write's 201 to its frame on the open socket {lag:.2f} s"
+    )
     logs = "".join(p.read_text() for p in tmp_path.glob("uvicorn-*.log"))
     assert "Traceback" not in logs, logs[-4000:]

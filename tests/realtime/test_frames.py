@@ -135,7 +135,11 @@ async def test_typing_relayed_to_other_participant_only_and_expires(settings):
     await send(ca, {"type": "typing", "thread": thread.pk, "state": "start"})
     frame = (await receive_until(cb, "typing"))[-1]
     assert frame["id"] is None
-    assert {k: frame["data"][k] for k in ("thread", "user", "state")} == {"thread": thread.pk, "user": a.pk, "state": "start"}
+    assert {k: frame["data"][k] for k in ("thread", "user", "state")} == {
+        "thread": thread.pk,
+        "user": a.pk,
+        "state": "start",
+    }
     # Nobody asked it to stop: the server says stop after the TTL.
     frame = (await receive_until(cb, "typing", timeout=2))[-1]
     assert frame["data"]["state"] == "stop" and frame["data"]["user"] == a.pk

@@ -105,15 +105,16 @@ def test_tickets_per_user_are_rate_limited(five_tickets_a_minute):
     assert client_for(other).post("/api/v1/realtime/tickets/").status_code == 201  # per user, not global
 
 
-
 async def test_handshake_with_the_channel_layer_down_closes_1013_fast(settings):
     """Redis unreachable: the handshake is accepted and closed with 1013 (try again later), within
     about the connect timeout, instead of an HTTP 500."""
     from tests.procs import free_port
 
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "realtime.layer.RedisLayer",
-                    "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0"}]}}
+        "default": {
+            "BACKEND": "realtime.layer.RedisLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0"}]},
+        }
     }
     user = await database_sync_to_async(UserFactory)()
     ticket = await database_sync_to_async(ticket_issue)(user_id=user.pk)

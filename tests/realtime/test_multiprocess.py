@@ -37,8 +37,12 @@ def _start_server(port: int, log: Path) -> subprocess.Popen:
 
 
 def _http(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(url, method=method, data=json.dumps(body or {}).encode(),
-                                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body or {}).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=5) as res:
         return res.status, json.loads(res.read() or b"{}")
 
@@ -79,7 +83,9 @@ async def test_two_servers_share_events_and_presence(tmp_path):
 
         # A change through REST on A reaches Y's socket on B.
         started = time.monotonic()
-        status, _ = await asyncio.to_thread(_http, "POST", f"http://127.0.0.1:{a}/api/v1/follows/", tx, {"following": y.pk})
+        status, _ = await asyncio.to_thread(
+            _http, "POST", f"http://127.0.0.1:{a}/api/v1/follows/", tx, {"following": y.pk}
+        )
         assert status == 201
         frame, arrived = await _frame(ws_y, "follow.created")
         latency_ms = (arrived - started) * 1000

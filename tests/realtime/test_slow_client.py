@@ -31,8 +31,15 @@ async def test_slow_client_is_dropped_with_4408(settings):
         if message["type"] == "websocket.send" and json.loads(message["text"])["type"] != "hello":
             await stalled.wait()
 
-    scope = {"type": "websocket", "path": "/ws/", "query_string": f"ticket={ticket}".encode(), "headers": [],
-             "subprotocols": [], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+    scope = {
+        "type": "websocket",
+        "path": "/ws/",
+        "query_string": f"ticket={ticket}".encode(),
+        "headers": [],
+        "subprotocols": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8000),
+    }
     await inbox.put({"type": "websocket.connect"})
     app = asyncio.create_task(application(scope, inbox.get, server_send))
     for _ in range(100):
