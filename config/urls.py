@@ -15,7 +15,8 @@ urlpatterns = [
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("realtime.api.urls")),
-    path("web/", include("web.urls")),  # the test harness page, when WEB_TEST_HARNESS is on (web/views.py)
+    # Last: the web app's pages (`/`, `/home`, `/threads/<id>`, ...) and the test harness (web/urls.py).
+    path("", include("web.urls")),
 ]
 
 # JSON error bodies for /api/ paths that fail outside a DRF view (config/exceptions.py).

@@ -1,9 +1,28 @@
-"""Pages of the `web` app."""
+"""Pages of the `web` app: the web app's one HTML document, and the realtime client's test harness."""
+
+from urllib.parse import quote
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+# Where a page behind login sends a visitor who has no session (web/urls.py).
+LOGIN_PATH = "/login"
+
+
+@require_safe
+@ensure_csrf_cookie
+def app_page(request: HttpRequest, public: bool = False, **params: str) -> HttpResponse:
+    """Every route of the web app: the same HTML document (the ES modules route on the client).
+    A page behind login answers a visitor without a session with a redirect to the login page,
+    which returns to the page asked for (`next`, a path of this site only)."""
+    if not public and not request.user.is_authenticated:
+        return HttpResponseRedirect(f"{LOGIN_PATH}?next={quote(request.get_full_path(), safe='/?=&')}")
+    response = render(request, "web/app.html", {"debug": settings.DEBUG})
+    response["Cache-Control"] = "no-store"  # it depends on the session (redirect or page)
+    return response
 
 
 @ensure_csrf_cookie
