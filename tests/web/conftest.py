@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -274,3 +275,155 @@ def assert_dense(page) -> None:
     """The durable ids the page delivered are consecutive: none skipped, none repeated."""
     ids = [e["id"] for e in page.evaluate("window.events")]
     assert ids == list(range(ids[0], ids[0] + len(ids))), ids
+
+
+# --- the web app, on both topologies ------------------------------------------------------------
+# `app_server` serves the web app (web/static/collective/app/) the way a user meets it:
+# - "embedded": one uvicorn on a SQLite file, in-memory layer, eager Celery (`make run`);
+# - "prod": PostgreSQL (a database of the test's own, migrated by the code) + Redis (REDIS_URL's
+#   index) with two uvicorn processes and a Celery worker with beat. `bases` lists both processes:
+#   a test puts one user's page on each to prove events cross processes. Marked postgres + redis,
+#   so it runs in `make test`'s second pass (and fails, not skips, under CI=true without them).
+# Screenshots: `shot(page, name)` writes PNGs to $WEB_SCREENSHOTS (docs/web/ via `make screenshots`)
+# or to the test's tmp dir.
+
+
+@dataclass
+class AppServer:
+    topology: str
+    bases: list[str]
+    tmp: Path
+
+    @property
+    def base(self) -> str:
+        return self.bases[0]
+
+    @property
+    def other(self) -> str:
+        """The second server process (prod), or the only one (embedded)."""
+        return self.bases[-1]
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _prod_database() -> tuple[str, str, str]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    base = urlsplit(os.environ["DATABASE_URL"])
+    name = (os.environ.get("TEST_DATABASE_NAME") or "test_collective") + "_web"
+    return urlunsplit(base._replace(path="/" + name)), urlunsplit(base._replace(path="/postgres")), name
+
+
+@pytest.fixture(
+    scope="module",
+    params=["embedded", pytest.param("prod", marks=[pytest.mark.postgres, pytest.mark.redis])],
+)
+def app_server(request, tmp_path_factory):
+    _require_browser()
+    from tests.procs import service_env, start_celery, uvicorn_servers
+
+    tmp = tmp_path_factory.mktemp(f"webapp-{request.param}")
+    if request.param == "embedded":
+        env = embedded_env(tmp, **SERVER_ENV)
+        migrate_embedded(env)
+        with uvicorn_servers(1, env, tmp) as ports:
+            yield AppServer("embedded", [f"http://127.0.0.1:{p}" for p in ports], tmp)
+        return
+    url, maintenance, name = _prod_database()
+    _pg_admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(maintenance, f'CREATE DATABASE "{name}"')
+    try:
+        env = service_env(database_url=url, redis_url=os.environ["REDIS_URL"], LOG_LEVEL="WARNING", **SERVER_ENV)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            check=True,
+        )
+        celery = start_celery(env, tmp / "celery.log", beat=True)
+        try:
+            with uvicorn_servers(2, env, tmp) as ports:
+                yield AppServer("prod", [f"http://127.0.0.1:{p}" for p in ports], tmp)
+        finally:
+            stop(celery)
+    finally:
+        _pg_admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def app_browser(app_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_context(app_browser):
+    """new_context() → a fresh browser context (one per person; two pages of one = two tabs);
+    phone-sized with new_context(mobile=True). All are closed after the test."""
+    made = []
+
+    def make(mobile: bool = False):
+        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if mobile else {}
+        ctx = app_browser.new_context(**options)
+        ctx.set_default_timeout(15_000)
+        made.append(ctx)
+        return ctx
+
+    try:
+        yield make
+    finally:
+        for ctx in made:
+            ctx.close()
+
+
+def session_login(context, base: str, member: Member) -> None:
+    """Log `member` in for every page of `context` (the session cookie), as the login form does."""
+    r = context.request.get(base + "/api/v1/auth/csrf/")
+    assert r.ok, r.text()
+    token = r.json()["csrf_token"]
+    r = context.request.post(
+        base + "/api/v1/auth/session/",
+        data={"username": member.username, "password": member.password},
+        headers={"X-CSRFToken": token, "Referer": base + "/login"},
+    )
+    assert r.ok, r.text()
+
+
+def open_app(context, base: str, path: str = "/home", member: Member | None = None, live: bool = True):
+    """A tab of the app at `path` (logged in as `member` first, when given), with its socket open
+    when `live`. WebSockets are tracked as in INIT_SCRIPT (window.__sockets, window.__refuse)."""
+    if member is not None:
+        session_login(context, base, member)
+    page = context.new_page()
+    page.add_init_script(INIT_SCRIPT)
+    page.goto(base + path)
+    page.wait_for_function(
+        "() => !!window.collectiveApp && document.getElementById('main').getAttribute('aria-busy') !== 'true'"
+    )
+    if live:
+        wait_app_live(page)
+    return page
+
+
+def wait_app_live(page, timeout: float = 15_000) -> None:
+    page.wait_for_function("() => window.collectiveApp.rt.state === 'open'", timeout=timeout)
+
+
+def shot(page, name: str, tmp: Path | None = None) -> Path:
+    """A full-page PNG: into $WEB_SCREENSHOTS when set (docs/web/ by `make screenshots`), else tmp."""
+    folder = Path(os.environ.get("WEB_SCREENSHOTS") or (tmp or Path("/tmp")) / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
