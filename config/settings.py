@@ -59,6 +59,15 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# CORS for front ends served from other origins (django-cors-headers): off unless origins are named,
+# scheme and port included ("https://app.example.com"). Only /api/ and /healthz answer cross-origin;
+# the socket's Origin check (realtime/auth.py) accepts the same list. Cookies cross origins only
+# with CORS_ALLOW_CREDENTIALS=1 (such a front end also needs to be in CSRF_TRUSTED_ORIGINS to POST).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+CORS_URLS_REGEX = r"^/(api/|healthz$)"
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 INSTALLED_APPS = [
     "daphne",
@@ -68,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -88,6 +98,8 @@ MIDDLEWARE = [
     # adapted to ASGI (web/staticfiles.py); STATIC below.
     "web.staticfiles.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, so that a preflight is answered before any redirect (django-cors-headers).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

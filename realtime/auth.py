@@ -3,7 +3,7 @@
 Two ways in (contract §3):
 - the session cookie, from a browser: the `Origin` header must be present and be this service's
   own origin (scheme, host and port; the host one of `ALLOWED_HOSTS`) or one of
-  `CSRF_TRUSTED_ORIGINS`, or a page on another site could ride the user's cookie (cross-site
+  `CSRF_TRUSTED_ORIGINS` or `CORS_ALLOWED_ORIGINS` (a front end on another origin), or a page on another site could ride the user's cookie (cross-site
   WebSocket hijacking);
 - `?ticket=<ticket>` from `POST /api/v1/realtime/tickets/`: the ticket is the credential, so no
   `Origin` is required (non-browser clients send none).
@@ -36,7 +36,8 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def origin_allowed(origin: str, scope) -> bool:
-    """Is `origin` (scheme, host and port) this service's own, or one of CSRF_TRUSTED_ORIGINS?
+    """Is `origin` (scheme, host and port) this service's own, or one of CSRF_TRUSTED_ORIGINS or
+    CORS_ALLOWED_ORIGINS?
 
     The rule of Django's CSRF check for `Origin`: a page of this service opens its socket with
     the Origin it was served from, which is the handshake's `Host` under the socket's scheme
@@ -52,7 +53,7 @@ def origin_allowed(origin: str, scope) -> bool:
         domain, _port = split_domain_port(host)
         if domain and validate_host(domain, settings.ALLOWED_HOSTS):
             return True
-    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+    for trusted in [*settings.CSRF_TRUSTED_ORIGINS, *settings.CORS_ALLOWED_ORIGINS]:
         good = urlparse(trusted.lower())
         if good.scheme != parsed.scheme:
             continue
