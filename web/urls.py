@@ -14,6 +14,7 @@ APP_ROUTES: list[tuple[str, bool]] = [
     (r"signup", True),
     (r"home", False),
     (r"discover", False),
+    (r"discover/(?P<tab>offers|asks|people)", False),
     (r"u/(?P<username>[\w.@+-]{1,150})", False),
     (r"offers/new", False),
     (r"offers/(?P<offer_id>[0-9]{1,18})", False),

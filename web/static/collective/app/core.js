@@ -279,3 +279,29 @@ export function errorBox(error, retry) {
     retry ? h("button", { type: "button", onclick: retry }, "Try again") : null,
   );
 }
+
+/** A loading placeholder (aria-busy), replaced when the page renders. */
+export function loading(text = "Loading…") {
+  return h("p", { class: "loading muted", "aria-busy": "true" }, text);
+}
+
+/** Labels of the API's choice values ("beta_tester" → "Beta tester"). */
+export function label(value) {
+  if (!value) return "";
+  const s = String(value).replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Render `load()`'s result into `root` with loading and error states: `await loadInto(ctx.root, () => api(...), (data) => [nodes])`. */
+export async function loadInto(root, load, render) {
+  mount(root, loading());
+  try {
+    const data = await load();
+    mount(root, render(data));
+    return data;
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    mount(root, errorBox(error, () => loadInto(root, load, render)));
+    return null;
+  }
+}

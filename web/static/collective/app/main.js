@@ -25,6 +25,7 @@ const ROUTES = [
   { path: "/signup", module: "./pages/auth.js", view: "signupPage", public: true },
   { path: "/home", module: "./pages/home.js", view: "homePage" },
   { path: "/discover", module: "./pages/discover.js", view: "discoverPage" },
+  { path: "/discover/:tab", module: "./pages/discover.js", view: "discoverPage" },
   { path: "/u/:username", module: "./pages/storefront.js", view: "storefrontPage" },
   { path: "/offers/new", module: "./pages/listings.js", view: "offerFormPage" },
   { path: "/offers/:id", module: "./pages/listings.js", view: "offerPage" },
