@@ -4,6 +4,30 @@
 
 import { api, apiAll, ApiError, h, money, mount, showFormErrors, timeAgo, userLink } from "../core.js";
 
+/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
+ * so that nothing that happens during the load is missed; handlers are added with `on`. */
+function liveQueue(ctx, types) {
+  const handlers = new Map(types.map((t) => [t, []]));
+  let queue = [];
+  for (const type of types) {
+    ctx.on(type, (frame) => {
+      const run = () => handlers.get(type).forEach((fn) => fn(frame));
+      if (queue) queue.push(run);
+      else run();
+    });
+  }
+  return {
+    on(type, fn) {
+      handlers.get(type).push(fn);
+    },
+    start() {
+      const held = queue;
+      queue = null;
+      held.forEach((run) => run());
+    },
+  };
+}
+
 export const STATUS_ORDER = ["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"];
 const FINAL = new Set(["completed", "declined", "cancelled"]);
 const STATUS_LABEL = {
@@ -68,6 +92,7 @@ function statusTag(status) {
 export async function connectionsPage(ctx) {
   ctx.setTitle("Connections");
   const { root, me, signal } = ctx;
+  const live = liveQueue(ctx, ["connection.created", "connection.updated"]);
   const body = h("div", { class: "connection-groups" });
   mount(root, h("h1", {}, "Connections"), body);
   const items = await apiAll("/connections/", { signal, limit: 300 });
@@ -123,14 +148,16 @@ export async function connectionsPage(ctx) {
     byId.set(c.id, c);
     render();
   };
-  ctx.on("connection.created", onEvent);
-  ctx.on("connection.updated", onEvent);
+  live.on("connection.created", onEvent);
+  live.on("connection.updated", onEvent);
+  live.start();
 }
 
 // --- one connection ----------------------------------------------------------------------------
 export async function connectionPage(ctx) {
   const { root, me, signal } = ctx;
   const id = Number(ctx.params.id);
+  const live = liveQueue(ctx, ["connection.created", "connection.updated"]);
   let connection;
   try {
     connection = await api(`/connections/${id}/`, { signal });
@@ -294,6 +321,7 @@ export async function connectionPage(ctx) {
     show(c);
     if (c.status !== before) status.textContent = `The connection is now ${STATUS_LABEL[c.status].toLowerCase()}.`;
   };
-  ctx.on("connection.updated", onEvent);
-  ctx.on("connection.created", onEvent);
+  live.on("connection.updated", onEvent);
+  live.on("connection.created", onEvent);
+  live.start();
 }

@@ -6,6 +6,30 @@ import { api, h, mount, timeAgo, toast } from "../core.js";
 import { setUnread } from "../shell.js";
 
 const PAGE_SIZE = 30;
+
+/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
+ * so that nothing that happens during the load is missed; handlers are added with `on`. */
+function liveQueue(ctx, types) {
+  const handlers = new Map(types.map((t) => [t, []]));
+  let queue = [];
+  for (const type of types) {
+    ctx.on(type, (frame) => {
+      const run = () => handlers.get(type).forEach((fn) => fn(frame));
+      if (queue) queue.push(run);
+      else run();
+    });
+  }
+  return {
+    on(type, fn) {
+      handlers.get(type).push(fn);
+    },
+    start() {
+      const held = queue;
+      queue = null;
+      held.forEach((run) => run());
+    },
+  };
+}
 const KIND_LABEL = {
   connection_request: "Request",
   ask_response: "Ask",
@@ -42,6 +66,7 @@ async function syncBell() {
 export async function notificationsPage(ctx) {
   ctx.setTitle("Notifications");
   const { root, signal } = ctx;
+  const live = liveQueue(ctx, ["notification.created", "notification.updated"]);
   const items = new Map(); // id -> item
   const list = h("ul", { class: "list notification-list", "aria-label": "Notifications", "aria-live": "polite", "aria-relevant": "additions" });
   const allButton = h("button", { type: "button", onclick: () => markAll() }, "Mark all as read");
@@ -112,16 +137,17 @@ export async function notificationsPage(ctx) {
   await loadPage(1);
   syncBell();
 
-  ctx.on("notification.created", (frame) => {
+  live.on("notification.created", (frame) => {
     const n = frame.data.notification;
     if (items.has(n.id)) return;
     items.set(n.id, { ...n, is_read: false, read_at: null, repeat_count: 1, updated_at: n.created_at });
     render();
   });
-  ctx.on("notification.updated", (frame) => {
+  live.on("notification.updated", (frame) => {
     const n = frame.data.notification;
     const known = items.get(n.id);
     items.set(n.id, { ...(known || {}), ...n, is_read: false, read_at: null });
     render();
   });
+  live.start();
 }

@@ -6,6 +6,30 @@ import { api, ApiError, h, mount, timeAgo, toast, trustedHtml, userLink } from "
 const EDIT_WINDOW_MS = 900 * 1000; // messaging/conf.py EDIT_WINDOW_SECONDS
 const PAGE_SIZE = 50;
 
+/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
+ * so that nothing that happens during the load is missed; handlers are added with `on`. */
+function liveQueue(ctx, types) {
+  const handlers = new Map(types.map((t) => [t, []]));
+  let queue = [];
+  for (const type of types) {
+    ctx.on(type, (frame) => {
+      const run = () => handlers.get(type).forEach((fn) => fn(frame));
+      if (queue) queue.push(run);
+      else run();
+    });
+  }
+  return {
+    on(type, fn) {
+      handlers.get(type).push(fn);
+    },
+    start() {
+      const held = queue;
+      queue = null;
+      held.forEach((run) => run());
+    },
+  };
+}
+
 // --- presence ----------------------------------------------------------------------------------
 /** A presence dot for `userId`, kept in step by `presence` frames; returns {el, set(status, lastSeen)}. */
 export function presenceDot(username) {
@@ -56,6 +80,7 @@ function preview(thread, me) {
 export async function threadsPage(ctx) {
   ctx.setTitle("Messages");
   const { root, me, signal } = ctx;
+  const live = liveQueue(ctx, ["message.created", "message.updated", "message.deleted", "thread.read"]);
   const list = h("ul", { class: "list thread-list", "aria-label": "Conversations" });
   mount(root, h("h1", {}, "Messages"), list);
   const data = await api("/threads/", { query: { page_size: 100 }, signal });
@@ -96,7 +121,7 @@ export async function threadsPage(ctx) {
   }
   render();
 
-  ctx.on("message.created", async (frame) => {
+  live.on("message.created", async (frame) => {
     const { thread: threadId, message } = frame.data;
     let thread = threads.get(threadId);
     if (!thread) {
@@ -123,9 +148,9 @@ export async function threadsPage(ctx) {
     if (message.is_deleted && message.sender !== me.id && thread.unread_count) thread.unread_count -= 1;
     render();
   };
-  ctx.on("message.updated", onChange);
-  ctx.on("message.deleted", onChange);
-  ctx.on("thread.read", (frame) => {
+  live.on("message.updated", onChange);
+  live.on("message.deleted", onChange);
+  live.on("thread.read", (frame) => {
     const { thread: threadId, user, message } = frame.data;
     const thread = threads.get(threadId);
     if (!thread || user !== me.id) return;
@@ -140,6 +165,7 @@ export async function threadsPage(ctx) {
         render();
       });
   });
+  live.start();
   onceConnected(ctx, () => watchPresence(ctx, dots));
 }
 
@@ -161,6 +187,7 @@ function notFound(root) {
 export async function threadPage(ctx) {
   const { root, me, signal, rt } = ctx;
   const threadId = Number(ctx.params.id);
+  const live = liveQueue(ctx, ["message.created", "message.updated", "message.deleted", "thread.read", "typing"]);
   let thread;
   try {
     thread = await api(`/threads/${threadId}/`, { signal });
@@ -419,13 +446,13 @@ export async function threadPage(ctx) {
       refreshSeen();
     }
   }
-  ctx.on("message.created", onMessage);
-  ctx.on("message.updated", onMessage);
-  ctx.on("message.deleted", (frame) => {
+  live.on("message.created", onMessage);
+  live.on("message.updated", onMessage);
+  live.on("message.deleted", (frame) => {
     onMessage(frame);
     refreshSeen();
   });
-  ctx.on("thread.read", (frame) => {
+  live.on("thread.read", (frame) => {
     const { thread: t, user, message } = frame.data;
     if (t !== threadId) return;
     if (user === me.id) myRead = Math.max(myRead, message);
@@ -441,7 +468,7 @@ export async function threadPage(ctx) {
     clearTimeout(typingTimer);
     typingEl.textContent = "";
   }
-  ctx.on("typing", (frame) => {
+  live.on("typing", (frame) => {
     const d = frame.data || {};
     if (d.thread !== threadId || d.user !== other.id) return;
     if (d.state === "start") {
@@ -450,6 +477,8 @@ export async function threadPage(ctx) {
       typingTimer = setTimeout(hideTyping, ((d.expires_in || 5) + 1) * 1000);
     } else hideTyping();
   });
+
+  live.start(); // what happened during the load, in order (upsert drops what the page already has)
 
   // presence of the other participant
   const dots = new Map([[other.id, [dot]]]);
