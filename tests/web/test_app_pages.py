@@ -116,6 +116,7 @@ def test_pages_render_real_data_connect_and_follow(app_server, new_context):
     page.wait_for_url(app_server.base + f"/offers/{offer['id']}")
     page.get_by_role("heading", name=offer["title"]).wait_for()
     assert "$45.00 per hour" in page.locator("main").inner_text()
+    page.wait_for_function("() => document.getElementById('view-count').textContent === '1'")  # POST view/
     shot(page, "offer", app_server.tmp)
     status, seen = api(app_server.base, "GET", f"/api/v1/offers/{offer['id']}/", token=ada.token)
     assert seen["view_count"] == 1
@@ -185,6 +186,7 @@ def test_the_nav_at_phone_size(app_server, new_context):
         box = link.bounding_box()
         assert box and box["x"] >= 0 and box["y"] < 844
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    shot(page, "home-phone", app_server.tmp)
     nav.get_by_role("link", name="Discover").click()
     page.wait_for_url(app_server.base + "/discover")
     page.get_by_role("navigation", name="Discover").wait_for()

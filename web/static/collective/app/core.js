@@ -305,3 +305,17 @@ export async function loadInto(root, load, render) {
     return null;
   }
 }
+
+let categoriesPromise = null;
+/** The active offer categories [{slug, name}] (GET taxonomies/?type=offer_category), fetched once per tab. */
+export function offerCategories() {
+  if (!categoriesPromise) {
+    categoriesPromise = api("/taxonomies/", { query: { type: "offer_category", page_size: 100 } })
+      .then((d) => (d.results || []).map((c) => ({ slug: c.slug, name: c.name })))
+      .catch((error) => {
+        categoriesPromise = null;
+        throw error;
+      });
+  }
+  return categoriesPromise;
+}

@@ -2,7 +2,7 @@
 // GET /api/v1/discover/{offers,asks,people}/ with the filters the API takes. The filters live in the
 // URL query, so back/forward and shared links restore them; "More" appends the next page.
 
-import { api, empty, field, h, label, link, loading, errorBox, mount, navigate, timeAgo, userLink } from "../core.js";
+import { api, empty, errorBox, field, h, label, link, loading, mount, navigate, offerCategories, timeAgo, userLink } from "../core.js";
 
 const OFFER_TYPES = ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"];
 const ASK_TYPES = ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"];
@@ -19,11 +19,6 @@ const KEYS = {
 };
 const PAGE_SIZE = 12;
 
-let categoriesCache = null;
-async function categories(signal) {
-  if (!categoriesCache) categoriesCache = api("/discover/", { signal }).then((d) => d.categories || []).catch((e) => ((categoriesCache = null), Promise.reject(e)));
-  return categoriesCache;
-}
 
 function offerCard(o) {
   return h(
@@ -135,7 +130,7 @@ export async function discoverPage(ctx) {
   const loads = [load()];
   if (tab !== "people") {
     loads.push(
-      categories(signal)
+      offerCategories()
         .then((cats) => mount(filterSlot, filtersForm(tab, query, cats)))
         .catch((error) => {
           if (error.name !== "AbortError") mount(filterSlot, filtersForm(tab, query, []));

@@ -2,7 +2,7 @@
 // that opens a connection and goes to it; the owner gets Edit and Close) and the forms
 // `/offers/new`, `/offers/<id>/edit`, `/asks/new`, `/asks/<id>/edit` (field errors from the API's 400s).
 
-import { api, ApiError, empty, errorBox, field, h, label, link, loading, money, mount, navigate, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
+import { api, ApiError, empty, errorBox, field, h, label, link, loading, money, mount, navigate, offerCategories, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
 
 const OFFER_TYPES = ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"];
 const ASK_TYPES = ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"];
@@ -100,7 +100,14 @@ async function listingPage(ctx, kind) {
   ctx.setTitle(item.title);
   const mine = ctx.me && item.user.id === ctx.me.id;
   // A visit counts as a view (the owner's own visits are not counted by the server).
-  if (!mine) api(`/${k.path}/${id}/view/`, { method: "POST" }).catch(() => {});
+  if (!mine) {
+    api(`/${k.path}/${id}/view/`, { method: "POST" })
+      .then((r) => {
+        const el = document.getElementById("view-count");
+        if (el && r && typeof r.view_count === "number") el.textContent = String(r.view_count);
+      })
+      .catch(() => {});
+  }
   const meta = [
     h("span", { class: "tag" }, label(kind === "offer" ? item.offer_type : item.ask_type)),
     h("span", { class: "tag" }, label(item.status)),
@@ -126,7 +133,8 @@ async function listingPage(ctx, kind) {
       h(
         "p",
         { class: "muted small" },
-        `${item.view_count} views · `,
+        h("span", { id: "view-count" }, String(item.view_count)),
+        item.view_count === 1 ? " view · " : " views · ",
         kind === "offer" ? `${item.connection_count} connected` : `${item.response_count} responded`,
       ),
     ),
@@ -142,11 +150,7 @@ export function askPage(ctx) {
 }
 
 // --- forms -------------------------------------------------------------------------------------
-let categoriesCache = null;
-function categories() {
-  if (!categoriesCache) categoriesCache = api("/discover/").then((d) => d.categories || []).catch(() => ((categoriesCache = null), []));
-  return categoriesCache;
-}
+const categories = () => offerCategories().catch(() => []); // the form works without the list
 
 const slugs = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const cents = (text) => (text.trim() === "" ? null : Math.round(Number(text) * 100));

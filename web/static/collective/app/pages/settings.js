@@ -112,6 +112,11 @@ export async function settingsPage(ctx) {
     ),
     notifSave,
   );
+  const syncQuiet = () => {
+    for (const n of ["quiet_hours_start", "quiet_hours_end"]) notif.elements[n].disabled = !notif.elements.quiet_on.checked;
+  };
+  notif.elements.quiet_on.addEventListener("change", syncQuiet);
+  syncQuiet();
   notif.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = notif.elements;
