@@ -424,7 +424,8 @@ export async function threadPage(ctx) {
   document.addEventListener("visibilitychange", onVisible);
 
   // --- first page ---
-  const first = await api(`/threads/${threadId}/messages/`, { query: { page_size: PAGE_SIZE }, signal });
+  const pageSize = Math.min(100, Number(ctx.query.get("page_size")) || PAGE_SIZE); // ?page_size= for short pages
+  const first = await api(`/threads/${threadId}/messages/`, { query: { page_size: pageSize }, signal });
   for (const m of first.results) upsert(m);
   setOlder(first.next);
   if (!messages.size) log.append(h("li", { class: "empty muted no-messages" }, "No messages yet. Say hello!"));
