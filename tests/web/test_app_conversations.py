@@ -221,12 +221,14 @@ def test_a_connection_through_its_states_with_both_screens_live(app_server, new_
         assert moves(page) == []
         assert page.locator(".price-form").count() == 0
 
-    # Ratings: the client rates, the owner sees it live and rates back.
+    # Ratings: the client rates, the owner sees it live (keeping the feedback being typed) and rates back.
+    page_o.get_by_label("Feedback (optional)").fill("A pleasure")
     page_c.locator(".rating-form label.star", has_text="5").click()
     page_c.get_by_label("Feedback (optional)").fill("Great logo, fast.")
     page_c.get_by_role("button", name="Submit rating").click()
     page_c.locator(".rated", has_text=f"You rated @{owner.username} 5/5").wait_for()
     page_o.locator(".rating", has_text=f"@{client.username} rated you 5/5").wait_for(timeout=LIVE)
+    assert page_o.get_by_label("Feedback (optional)").input_value() == "A pleasure"
     page_o.locator(".rating-form label.star", has_text="4").click()
     page_o.get_by_role("button", name="Submit rating").click()
     page_c.locator(".rating", has_text=f"@{owner.username} rated you 4/5").wait_for(timeout=LIVE)

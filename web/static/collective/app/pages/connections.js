@@ -260,6 +260,13 @@ export async function connectionPage(ctx) {
   function show(c) {
     if (connection && c.updated_at < connection.updated_at) return; // an older state
     connection = c;
+    // A live update re-renders the view: keep what the viewer was typing or had picked.
+    const kept = {
+      feedback: view.querySelector("#feedback")?.value,
+      rating: view.querySelector("input[name=rating]:checked")?.value,
+      price: document.activeElement?.id === "price" ? document.activeElement.value : undefined,
+      focus: document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : null,
+    };
     const other = otherOf(c, me);
     const subject = subjectOf(c);
     const mine = c.initiator.id === me.id;
@@ -299,6 +306,12 @@ export async function connectionPage(ctx) {
       h("section", { class: "card", "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Status"), steps(c.status), actions, FINAL.has(c.status) ? null : priceForm(c)),
       c.status === "completed" ? ratingForm(c) : null,
     );
+    const feedback = view.querySelector("#feedback");
+    if (feedback && kept.feedback) feedback.value = kept.feedback;
+    if (kept.rating) view.querySelector(`input[name=rating][value="${kept.rating}"]`)?.click();
+    const price = view.querySelector("#price");
+    if (price && kept.price !== undefined) price.value = kept.price;
+    if (kept.focus) document.getElementById(kept.focus)?.focus({ preventScroll: true });
   }
 
   function steps(current) {
