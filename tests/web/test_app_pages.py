@@ -138,6 +138,9 @@ def test_pages_render_real_data_connect_and_follow(app_server, new_context):
     page.get_by_text("Profile saved.").wait_for()
     status, me = api(app_server.base, "GET", "/api/v1/me/", token=bob.token)
     assert me["tagline"] == "Testing agents for fun"
+    page.get_by_label("Phone number").fill("12")  # the API's nested settings error lands on the field
+    page.get_by_role("button", name="Save and send code").click()
+    assert "E.164" in page.locator("[name=phone_number] + .field-error").inner_text()
     shot(page, "settings", app_server.tmp)
 
 

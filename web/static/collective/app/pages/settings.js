@@ -170,7 +170,6 @@ export async function settingsPage(ctx) {
       confirmForm.hidden = false;
       confirmForm.elements.code.focus();
     } catch (error) {
-      if (error.fields && !error.fields.phone_number && error.code) error.fields = {};
       showFormErrors(phone, flatten(error));
     } finally {
       sendCode.disabled = false;
