@@ -96,7 +96,7 @@ def new_message(*, actor: str, preview: str, thread_id: int) -> Texts:
 
 
 def points_unlock(*, title: str, body: str = "") -> Texts:
-    url = site_url("/me/points")
+    url = site_url("/points")
     return Texts(title=_cut(title, 200), body=_cut(body, 500), url=url, sms=f"{_cut(title, 200)} See it: {url}")
 
 

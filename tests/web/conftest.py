@@ -334,6 +334,14 @@ def app_server(request, tmp_path_factory):
         with uvicorn_servers(1, env, tmp) as ports:
             yield AppServer("embedded", [f"http://127.0.0.1:{p}" for p in ports], tmp)
         return
+    # This module-scoped fixture is set up before the autouse per-test gate (tests/conftest.py) runs: check
+    # here, so that without PostgreSQL/Redis the prod tests skip, saying why (fail under CI=true).
+    from django.conf import settings as django_settings
+
+    from tests.conftest import _require
+
+    _require("DATABASE_URL", "PostgreSQL", 5432, lambda: django_settings.IS_POSTGRES)
+    _require("REDIS_URL", "Redis", 6379, lambda: bool(django_settings.REDIS_URL))
     url, maintenance, name = _prod_database()
     _pg_admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _pg_admin(maintenance, f'CREATE DATABASE "{name}"')

@@ -32,8 +32,13 @@ export function setUnread(count) {
 }
 
 export function pointsToast({ amount, reason, total_points: total }) {
-  const sign = amount >= 0 ? "+" : "−";
-  return toast(h("span", {}, h("span", { class: "toast-line" }, reason || ""), h("span", { class: "toast-total" }, `Total: ${total} points`)), {
+  const totalLine = h("span", { class: "toast-total" }, `Total: ${total} points`);
+  if (!amount) {
+    // An unlock or a milestone (seed 001 §8.3 "You've helped 10 people! 🌟"): no points to count.
+    return toast(h("span", {}, totalLine), { kind: "points", title: `🌟 ${reason || "Milestone reached!"}`, timeout: 6000 });
+  }
+  const sign = amount > 0 ? "+" : "−";
+  return toast(h("span", {}, h("span", { class: "toast-line" }, reason || ""), totalLine), {
     kind: "points",
     title: `🎉 ${sign}${Math.abs(amount)} points!`,
     timeout: 6000,

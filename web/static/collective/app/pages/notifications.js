@@ -39,7 +39,7 @@ const KIND_LABEL = {
   new_message: "Message",
   points_unlock: "Points",
 };
-// Paths the texts link to that the app names differently (notifications/texts.py).
+// Paths that notifications stored before the app existed link to (notifications/texts.py now links to /points).
 const PATH_ALIASES = { "/me/points": "/points" };
 
 /** The app path of a notification's `url` (absolute, from SITE_URL): its path on this site. */
