@@ -156,7 +156,7 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
         )
     failed = [
         (user_id, envelope.get("id"), result)
-        for (user_id, envelope), result in zip(envelopes, results)
+        for (user_id, envelope), result in zip(envelopes, results, strict=True)
         if isinstance(result, BaseException)
     ]
     if not failed:
