@@ -110,7 +110,7 @@ class OneHopASGIHandler(ASGIHandler):
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         executor = await self.threads.acquire()
         try:
             async with ThreadSensitiveContext(executor=executor):
