@@ -102,6 +102,8 @@ def redis_clean(url: str, prefix: str) -> None:
 
 
 class Config:
+    users: list[dict[str, Any]]  # the project database's bench users, set by main() once it is ready
+
     def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
         self.name = name
         self.tmp = tmp
