@@ -13,9 +13,8 @@ export SITE_URL
 # profiling); the image installs the runtime lock only (Dockerfile). A change to either lock reinstalls.
 LOCKS  := requirements.lock requirements-dev.lock
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
-# What mypy looks at: the project's packages (those present) and the benchmark; ruff looks at everything.
 
-.PHONY: run test install migrate reference-data worker beat bench bench-render check-compose
+.PHONY: run test lint install migrate reference-data worker beat bench bench-render check-compose
 
 $(STAMP): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +52,13 @@ test: install
 	  echo "== 2/2: integration tests: DATABASE_URL / REDIS_URL unset, so they report as skipped =="; \
 	  $(BIN)/python -m pytest -m integration $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
 	fi
+
+## make lint: ruff (lint and format check) over the whole tree, mypy (django-stubs, drf-stubs) over
+## the project's packages and the benchmark; what each looks at is in pyproject.toml (tests/ not typed).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 worker: install
 	$(BIN)/celery -A config worker -l info

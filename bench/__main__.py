@@ -102,6 +102,8 @@ def redis_clean(url: str, prefix: str) -> None:
 
 
 class Config:
+    users: list[dict[str, Any]]  # the project database's bench users, set by main() once it is ready
+
     def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
         self.name = name
         self.tmp = tmp
@@ -538,7 +540,8 @@ def project_smoke(t: Target) -> str | None:
         pairs = make_pairs(t, 1)
         res = merge_deliver(loadgen.run(pair_specs(t, pairs, 1, 2, 1.0, drain=5.0)))
         if res["posted_ok"] == 0 or res["delivered"] == 0 or res["errors"]:
-            return f"one message did not make it end to end: {json.dumps({k: res[k] for k in ('post_status', 'errors', 'expected', 'delivered')})}"
+            summary = {k: res[k] for k in ("post_status", "errors", "expected", "delivered")}
+            return f"one message did not make it end to end: {json.dumps(summary)}"
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc)[:300]}"
     return None
@@ -638,9 +641,9 @@ def summary(mach: dict[str, Any]) -> None:
             fv = f.get(key) if f else None
             pv = p.get(key) if p else None
             ratio = f"{pv / fv:.2f}x" if isinstance(fv, (int, float)) and isinstance(pv, (int, float)) and fv else ""
-            lines.append(
-                f"{cfg:9} {srv:8} {label:34} {str(fv if fv is not None else '-'):>12} {str(pv if pv is not None else '-'):>12} {ratio:>8}"
-            )
+            fs = str(fv if fv is not None else "-")
+            ps = str(pv if pv is not None else "-")
+            lines.append(f"{cfg:9} {srv:8} {label:34} {fs:>12} {ps:>12} {ratio:>8}")
         print("\n".join(lines))
     for r in RESULTS:
         if r["scenario"] == "smoke":

@@ -42,7 +42,8 @@ def main() -> None:
         if any(u.pk is None for u in users):  # SQLite before RETURNING, or a backend without it
             users = list(User.objects.filter(username__startswith=f"b{tag}").order_by("id"))
         tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], batch_size=1000)
-        print(json.dumps([{"id": u.pk, "username": u.username, "token": t.key} for u, t in zip(users, tokens)]))
+        rows = [{"id": u.pk, "username": u.username, "token": t.key} for u, t in zip(users, tokens, strict=True)]
+        print(json.dumps(rows))
     elif cmd == "publish":
         from realtime.models import Stream
         from realtime.publish import publish

@@ -79,15 +79,15 @@ def main() -> None:
     print(f"samples: busy {busy}, idle {idle}, uvloop (C) {loop}")
     if a.under:
         print(f"\n{a.under}: {100 * under_total / total:.1f}% of busy samples; by callee:")
-        for name, n in children.most_common(a.top):
-            print(f"{100 * n / total:6.1f}  {name}")
+        for name, samples in children.most_common(a.top):
+            print(f"{100 * samples / total:6.1f}  {name}")
         return
     print(f"\n{'incl%':>6} {'self%':>6}  function (inclusive, top {a.top})")
-    for name, n in incl.most_common(a.top):
-        print(f"{100 * n / total:6.1f} {100 * self_[name] / total:6.1f}  {name}")
+    for name, samples in incl.most_common(a.top):
+        print(f"{100 * samples / total:6.1f} {100 * self_[name] / total:6.1f}  {name}")
     print(f"\n{'self%':>6}  function (self, top {a.top})")
-    for name, n in self_.most_common(a.top):
-        print(f"{100 * n / total:6.1f}  {name}")
+    for name, samples in self_.most_common(a.top):
+        print(f"{100 * samples / total:6.1f}  {name}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def _fill(pattern: str, n: int) -> str:
 
 
 def _lines_upto(n: int, line: Callable[[int], str]) -> str:
-    out, total, i = [], 0, 0
+    out: list[str] = []
+    total, i = 0, 0
     while True:
         text = line(i)
         if total + len(text) > n:

@@ -6,6 +6,8 @@ ledgers), and an edit in the admin would desynchronise them from their source ro
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -23,7 +25,7 @@ USER_COUNTERS = (
 )
 
 # URLs typed without a scheme are taken as https (Django 6's default; says so explicitly now).
-URL_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+URL_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ModelAdmin(admin.ModelAdmin):
@@ -38,7 +40,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "tagline")
     readonly_fields = (*USER_COUNTERS, "avatar_frame", "phone_verified_at", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),  # Django's, always set
         ("Profile", {"fields": ("role", "tagline", "bio", "avatar_url", "avatar_frame")}),
         ("Counters (maintained by services)", {"fields": USER_COUNTERS}),
         (

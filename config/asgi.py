@@ -6,6 +6,7 @@ import os
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -103,14 +104,15 @@ class OneHopASGIHandler(ASGIHandler):
         from django.conf import settings
 
         super().__init__()
-        self.threads = RequestThreadPool(threads or getattr(settings, "ASGI_REQUEST_THREADS", 20))
+        configured: int = getattr(settings, "ASGI_REQUEST_THREADS", 20)
+        self.threads = RequestThreadPool(threads or configured)
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         executor = await self.threads.acquire()
         try:
             async with ThreadSensitiveContext(executor=executor):
@@ -123,7 +125,8 @@ class OneHopASGIHandler(ASGIHandler):
         a response already complete, `close()` (request_finished) before it is sent."""
         signals.request_started.send(sender=self.__class__, scope=request.scope)
         try:
-            response = self.get_response(request)
+            # Any: it gets attributes Django's handler reads and the stubs do not declare.
+            response: Any = self.get_response(request)
         except BaseException:
             signals.request_finished.send(sender=self.__class__)
             raise
@@ -146,6 +149,7 @@ class OneHopASGIHandler(ASGIHandler):
         set_script_prefix(get_script_prefix(scope))
         request, error_response = self.create_request(scope, body_file)
         if request is None:
+            assert error_response is not None  # create_request returns one of the two
             body_file.close()
             await self.send_response(error_response, send)
             await sync_to_async(error_response.close)()

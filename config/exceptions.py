@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """A broken business rule. `code` is stable and documented; `detail` is for humans."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(self, detail: str, *, code: str | None = None, field: str | None = None) -> None:
@@ -244,6 +244,11 @@ def unavailable_body(exc: BaseException, code: str, path: str = "") -> dict[str,
     return _body(code, _UNAVAILABLE_DETAIL[code])
 
 
+def _mark_logged(response: Any) -> None:
+    """Django's own flag (django.utils.log.log_response reads it), not declared by the stubs."""
+    response._has_been_logged = True
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     code = unavailable_code(exc)
     if code:
@@ -252,7 +257,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             unavailable_body(exc, code, getattr(request, "path", "")), status=status.HTTP_503_SERVICE_UNAVAILABLE
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response._has_been_logged = True  # logged above; not again as an ERROR by django.request
+        _mark_logged(response)  # logged above; not again as an ERROR by django.request
         return response
 
     if isinstance(exc, DomainError):
@@ -304,9 +309,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
+    handled = drf_exception_handler(exc, context)
+    if handled is None:
         return None
+    response = handled
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
@@ -331,7 +337,7 @@ def _is_api(request: Any) -> bool:
     return request.path.startswith("/api/")
 
 
-def json_bad_request(request: Any, exception: Exception | None = None) -> Any:
+def json_bad_request(request: Any, exception: Exception) -> Any:
     from django.core.exceptions import RequestDataTooBig
     from django.http import JsonResponse
     from django.views import defaults
@@ -343,7 +349,7 @@ def json_bad_request(request: Any, exception: Exception | None = None) -> Any:
     return JsonResponse(_body("bad_request", "The request could not be understood."), status=400)
 
 
-def json_permission_denied(request: Any, exception: Exception | None = None) -> Any:
+def json_permission_denied(request: Any, exception: Exception) -> Any:
     from django.http import JsonResponse
     from django.views import defaults
 
@@ -375,7 +381,7 @@ def json_server_error(request: Any) -> Any:
     if code and exc is not None:
         response = JsonResponse(unavailable_body(exc, code, request.path), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response._has_been_logged = True  # django.utils.log.log_response: already logged above
+        _mark_logged(response)  # django.utils.log.log_response: already logged above
         return response
     if not _is_api(request):
         return defaults.server_error(request)

@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -315,7 +316,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- REST framework --------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -403,7 +404,7 @@ NOTIFICATIONS = {
     "SMS_DAILY_LIMIT": env_int("NOTIFICATIONS_SMS_DAILY_LIMIT", 5),
     "SMS_RETRY_BACKOFF_SECONDS": env_int("NOTIFICATIONS_SMS_RETRY_BACKOFF_SECONDS", 30),
 }
-REALTIME = {
+REALTIME: dict[str, Any] = {
     "TICKET_TTL": env_int("REALTIME_TICKET_TTL", 60),
     "EVENT_RETENTION": timedelta(hours=env_int("REALTIME_EVENT_RETENTION_HOURS", 48)),
     "HEARTBEAT_SECONDS": env_int("REALTIME_HEARTBEAT_SECONDS", 25),

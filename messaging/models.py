@@ -83,7 +83,8 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, default="")
     # `[{"type": "offer"|"ask"|"connection", "id": int}]`, validated by the service at send time.
     attachments = models.JSONField(default=list, blank=True)
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL when absent: the unique (sender, client_id) constraint must not treat all "" as one value.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

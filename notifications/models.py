@@ -103,6 +103,9 @@ class NotificationPreference(models.Model):
         db_table = "messaging_notificationpreference"
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="unique_notification_pref_per_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} SMS {'on' if self.sms else 'off'} for user {self.user_id}"
+
 
 class SmsPurpose(models.TextChoices):
     NOTIFICATION = "notification", "Notification"
@@ -167,3 +170,6 @@ class SmsOptOut(models.Model):
 
     class Meta:
         db_table = "messaging_smsoptout"
+
+    def __str__(self) -> str:
+        return f"SMS opt-out {self.phone_number}"

@@ -3,8 +3,8 @@
 Their names are still `messaging.tasks.*` (where they were first defined): queued messages, outbox
 rows and the beat schedule name them so, and a name is what a worker looks a task up by.
 
-Queued only on commit (through the outbox, core/outbox.py), loaded by id, idempotent: a retried or duplicated task never sends a
-second SMS (the SMS record's unique key and its queued -> sending claim see to it)."""
+Queued only on commit (through the outbox, core/outbox.py), loaded by id, idempotent: a retried or
+duplicated task never sends a second SMS (the SMS record's unique key and its queued -> sending claim see to it)."""
 
 from __future__ import annotations
 

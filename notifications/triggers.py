@@ -35,13 +35,13 @@ K = NotificationKind
 def on_connection_created(event: ConnectionCreated) -> Notification | None:
     connection = event.connection
     initiator = connection.initiator
-    if connection.ask_id:
+    if connection.ask is not None:  # no query when ask_id is None
         words = texts.ask_response(
             ask_title=connection.ask.title, message=connection.initial_message, connection_id=connection.pk
         )
         kind = K.ASK_RESPONSE
     else:
-        subject = connection.offer.title if connection.offer_id else None
+        subject = connection.offer.title if connection.offer is not None else None
         words = texts.connection_request(
             actor=initiator.username, subject=subject, message=connection.initial_message, connection_id=connection.pk
         )

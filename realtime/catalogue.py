@@ -19,6 +19,7 @@ Pure typing, no Django import: the docs generator and the validator need no sett
 
 # No `from __future__ import annotations`: with string annotations Python 3.11 cannot tell a
 # NotRequired key from a required one (`__required_keys__`).
+import builtins
 import sys
 import types
 import typing
@@ -262,7 +263,7 @@ class ErrorData(TypedDict):
 @dataclass(frozen=True)
 class EventSpec:
     type: str
-    data: type  # a TypedDict
+    data: builtins.type  # a TypedDict (`type` alone would name the field above)
     durable: bool
     description: str
     recipients: str
@@ -558,7 +559,7 @@ def _nested(tp: Any) -> list[type]:
     return [t for arg in typing.get_args(tp) for t in _nested(arg)]
 
 
-def _fields_table(td: type) -> list[str]:
+def _fields_table(td: Any) -> list[str]:  # a TypedDict class: typing has no type for one
     hints = _hints(td)
     if not hints:
         return ["`{}` (no fields)", ""]

@@ -19,7 +19,7 @@ import random
 import time
 import weakref
 from collections import deque
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -49,7 +49,7 @@ def conf(name: str, default: Any) -> Any:
     return settings.REALTIME.get(name, default)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -344,8 +344,9 @@ class EventConsumer(AsyncWebsocketConsumer):
             return
         self._cleaned = True
         self._closed = True
-        if getattr(self, "_heartbeat_task", None):
-            self._heartbeat_task.cancel()
+        heartbeat = getattr(self, "_heartbeat_task", None)
+        if heartbeat:
+            heartbeat.cancel()
         if self.user_id is None:
             return
         for thread_id, (task, _) in list(getattr(self, "_typing", {}).items()):
@@ -408,10 +409,13 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def _renew_presence(self) -> None:
         """Refresh this socket's presence entry; a failure (Redis away) is logged and the next
         heartbeat tries again: heartbeats to the client never stop because Redis did."""
+        user_id = self.user_id
+        if user_id is None:  # cleaned up: no presence entry of this socket's to renew
+            return
         try:
-            if await presence.backend().touch(self.user_id, self.channel_name):
+            if await presence.backend().touch(user_id, self.channel_name):
                 # The sweeper had declared us gone (a stalled process, a Redis restart): say we are back.
-                await announce_presence(self.user_id, "online", presence.iso(time.time()))
+                await announce_presence(user_id, "online", presence.iso(time.time()))
         except DEPENDENCY_ERRORS as exc:
             logger.warning("presence refresh failed for user %s: %s", self.user_id, exc)
 
@@ -491,6 +495,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def _resume(self, last_event_id: int) -> None:
         batch = int(conf("REPLAY_BATCH", selectors.REPLAY_BATCH))
         user_id = self.user_id
+        assert user_id is not None  # frames and the replay come only from an authenticated socket
 
         def head_and_first_batch() -> tuple[int, list[dict]]:
             # One trip to the database thread for the head and the first batch of the replay.

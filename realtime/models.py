@@ -17,6 +17,9 @@ class Stream(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
     last_event_id = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"Stream of user {self.user_id} at {self.last_event_id}"
+
 
 class Event(models.Model):
     """A durable event in one user's stream: the record that `resume` replays from."""
@@ -29,6 +32,9 @@ class Event(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "seq"], name="unique_event_seq_per_user")]
+
+    def __str__(self) -> str:
+        return f"Event {self.seq} ({self.type}) for user {self.user_id}"
 
     def envelope(self) -> dict:
         return {"id": self.seq, "type": self.type, "ts": _iso(self.created_at), "data": self.data}

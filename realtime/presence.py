@@ -18,6 +18,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -27,7 +28,8 @@ PREFIX = "collective:presence:"
 
 
 def presence_ttl() -> float:
-    return float(settings.REALTIME.get("PRESENCE_TTL", 60))
+    ttl: Any = settings.REALTIME.get("PRESENCE_TTL", 60)  # Any: mypy joins dict[str, Any].get's default to object
+    return float(ttl)
 
 
 def iso(ts: float | None) -> str | None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -79,7 +79,7 @@ def _bump_streams(user_ids: list[int]) -> dict[int, int]:
     qn = conn.ops.quote_name
     table = qn(Stream._meta.db_table)
     user_col = qn(Stream._meta.get_field("user").column)
-    head_col = qn(Stream._meta.get_field("last_event_id").column)
+    head_col = qn(cast(str, Stream._meta.get_field("last_event_id").column))  # a concrete field: has one
     values = ", ".join(["(%s, 1)"] * len(user_ids))
     sql = (
         f"INSERT INTO {table} ({user_col}, {head_col}) VALUES {values} "
@@ -156,7 +156,7 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
         )
     failed = [
         (user_id, envelope.get("id"), result)
-        for (user_id, envelope), result in zip(envelopes, results)
+        for (user_id, envelope), result in zip(envelopes, results, strict=True)
         if isinstance(result, BaseException)
     ]
     if not failed:

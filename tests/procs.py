@@ -333,9 +333,9 @@ def uvicorn_servers(count: int, env: dict[str, str], tmp: Path, servers: tuple[s
     logs = [tmp / f"uvicorn-{p}.log" for p in ports]
     kinds = list(servers) + ["uvicorn"] * (count - len(servers))
     start = {"uvicorn": start_uvicorn, "daphne": start_daphne}
-    procs = [start[kind](p, env, log) for kind, p, log in zip(kinds, ports, logs)]
+    procs = [start[kind](p, env, log) for kind, p, log in zip(kinds, ports, logs, strict=True)]
     try:
-        for port, proc, log in zip(ports, procs, logs):
+        for port, proc, log in zip(ports, procs, logs, strict=True):
             wait_http_ready(port, proc, log)
         yield ports
     finally:

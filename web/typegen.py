@@ -77,7 +77,7 @@ class Generator:
             return tp.__name__
         raise TypeError(f"no TypeScript for {tp!r}")
 
-    def interface(self, td: type) -> None:
+    def interface(self, td: Any) -> None:  # a TypedDict class: typing has no type for one
         name = td.__name__
         if name in self.interfaces:
             return

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from collective.api.common import request_user
 from collective.services import users as user_services
 
 from .accounts_serializers import (
@@ -141,5 +142,5 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = user_services.user_update_profile(user=request.user, data=serializer.validated_changes())
+        user = user_services.user_update_profile(user=request_user(request), data=serializer.validated_changes())
         return Response(MeSerializer(user).data)

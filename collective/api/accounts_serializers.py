@@ -56,11 +56,10 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def validate_time_zone(value: str) -> str:
+def validate_time_zone(value: str) -> None:
     # Membership in the IANA list, not ZoneInfo(value): that also accepts file-system-like keys.
     if value not in _time_zones():
         raise serializers.ValidationError(f"'{value[:64]}' is not a known IANA time zone (e.g. 'Europe/Paris').")
-    return value
 
 
 class HHMMField(serializers.TimeField):

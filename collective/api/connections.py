@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
+from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer, request_user
 from collective.models import Block, Connection, ConnectionStatus, ConnectionType, Follow
 from collective.selectors import blocks as block_selectors
 from collective.selectors import connections as connection_selectors
@@ -40,7 +40,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
     responder = UserSummarySerializer(read_only=True)
     offer = OfferSummarySerializer(read_only=True)
     ask = AskSummarySerializer(read_only=True)
-    dm_thread = serializers.PrimaryKeyRelatedField(read_only=True)
+    dm_thread: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Connection
@@ -121,7 +121,7 @@ class ConnectionListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = ConnectionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        connection = connection_services.connection_create(initiator=request.user, **data.validated_data)
+        connection = connection_services.connection_create(initiator=request_user(request), **data.validated_data)
         return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
 
 
@@ -145,7 +145,7 @@ class ConnectionDetailView(APIView):
         data = ConnectionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         connection = connection_services.connection_update(
-            connection=connection, actor=request.user, **data.validated_data
+            connection=connection, actor=request_user(request), **data.validated_data
         )
         return Response(ConnectionSerializer(connection).data)
 
@@ -160,7 +160,7 @@ class ConnectionRateView(APIView):
         data = ConnectionRateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         connection = connection_services.connection_rate(
-            connection=connection, actor=request.user, **data.validated_data
+            connection=connection, actor=request_user(request), **data.validated_data
         )
         return Response(ConnectionSerializer(connection).data)
 
@@ -208,7 +208,9 @@ class FollowCreateView(APIView):
     def post(self, request: Request) -> Response:
         data = FollowCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        follow = follow_services.follow_create(follower=request.user, following=data.validated_data["following"])
+        follow = follow_services.follow_create(
+            follower=request_user(request), following=data.validated_data["following"]
+        )
         return Response(FollowSerializer(follow).data, status=status.HTTP_201_CREATED)
 
 
@@ -217,7 +219,7 @@ class FollowDeleteView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, user_id: int) -> Response:
-        follow_services.follow_delete(follower=request.user, following=user_id)
+        follow_services.follow_delete(follower=request_user(request), following=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -274,7 +276,7 @@ class BlockListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = BlockCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        block = block_services.block_create(blocker=request.user, blocked=data.validated_data["user"])
+        block = block_services.block_create(blocker=request_user(request), blocked=data.validated_data["user"])
         return Response(BlockSerializer(block).data, status=status.HTTP_201_CREATED)
 
 
@@ -283,5 +285,5 @@ class BlockDeleteView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, user_id: int) -> Response:
-        block_services.block_delete(blocker=request.user, blocked=user_id)
+        block_services.block_delete(blocker=request_user(request), blocked=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

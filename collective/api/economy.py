@@ -4,16 +4,17 @@ selector, and serialize."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collective.api.common import UserSummarySerializer
+from collective.api.common import UserSummarySerializer, request_user
 from collective.models import (
     CreditCost,
     CreditTransaction,
@@ -62,10 +63,11 @@ class PointsView(GenericAPIView):
     serializer_class = PointsTransactionSerializer
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.points_transactions_of(user=request.user))
+        user = request_user(request)
+        page = self.paginate_queryset(selectors.points_transactions_of(user=user))
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["total_points"] = request.user.total_points
-        response.data["unlocks"] = point_services.unlocks_for(selectors.lifetime_points_of(request.user.pk))
+        response.data["total_points"] = user.total_points
+        response.data["unlocks"] = point_services.unlocks_for(selectors.lifetime_points_of(user.pk))
         return response
 
 
@@ -89,13 +91,16 @@ class LeaderboardView(GenericAPIView):
         if window not in ("week", "all"):
             raise DomainError("window must be 'week' or 'all'.", code="invalid_choice", field="window")
         if window == "week":
-            rows = self.paginate_queryset(selectors.leaderboard_week())
+            rows = self._page(selectors.leaderboard_week())
             users = selectors.users_by_id([r["user"] for r in rows])
             items = [(users[r["user"]], r["points"], r["helped"]) for r in rows if r["user"] in users]
         else:
-            rows = self.paginate_queryset(selectors.leaderboard_all())
+            rows = self._page(selectors.leaderboard_all())
             items = [(a.user, a.lifetime_points, a.user.helped_count) for a in rows]
-        offset = (self.paginator.page.number - 1) * self.paginator.get_page_size(request)
+        paginator = cast(PageNumberPagination, self.paginator)  # DEFAULT_PAGINATION_CLASS's base
+        page, size = paginator.page, paginator.get_page_size(request)
+        assert page is not None and size is not None  # both set by paginate_queryset above
+        offset = (page.number - 1) * size
         data = [
             {"rank": offset + i + 1, "user": UserSummarySerializer(u).data, "points": p, "helped": h}
             for i, (u, p, h) in enumerate(items)
@@ -103,6 +108,11 @@ class LeaderboardView(GenericAPIView):
         response = self.get_paginated_response(data)
         response.data["window"] = window
         return response
+
+    def _page(self, queryset: Any) -> list[Any]:
+        rows = self.paginate_queryset(queryset)
+        assert rows is not None  # DEFAULT_PAGINATION_CLASS is set: there is always a page
+        return rows
 
 
 class OnboardingCompleteView(APIView):
@@ -112,9 +122,10 @@ class OnboardingCompleteView(APIView):
 
     @extend_schema(request=None, responses=dict)
     def post(self, request: Request) -> Response:
-        row = point_services.onboarding_complete(user=request.user)
-        request.user.refresh_from_db(fields=["total_points"])
-        return Response({"awarded": row is not None, "total_points": request.user.total_points})
+        user = request_user(request)
+        row = point_services.onboarding_complete(user=user)
+        user.refresh_from_db(fields=["total_points"])
+        return Response({"awarded": row is not None, "total_points": user.total_points})
 
 
 # --- credits ----------------------------------------------------------------------------------
@@ -154,9 +165,10 @@ class CreditsView(GenericAPIView):
     serializer_class = CreditTransactionSerializer
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.credit_transactions_of(user=request.user))
+        user = request_user(request)
+        page = self.paginate_queryset(selectors.credit_transactions_of(user=user))
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["credit_balance"] = request.user.credit_balance
+        response.data["credit_balance"] = user.credit_balance
         return response
 
 
@@ -179,7 +191,7 @@ class CreditConvertView(APIView):
     @extend_schema(request=ConvertSerializer, responses={201: CreditTransactionSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(ConvertSerializer, request.data)
-        row = credit_services.credits_convert_points(user=request.user, points=data["points"])
+        row = credit_services.credits_convert_points(user=request_user(request), points=data["points"])
         return Response(CreditTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
@@ -199,7 +211,7 @@ class CreditSpendView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(SpendSerializer, request.data)
-        row, created = credit_services.credits_spend(user=request.user, **data)
+        row, created = credit_services.credits_spend(user=request_user(request), **data)
         return Response(
             CreditTransactionSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -233,8 +245,9 @@ class GiftCreateView(APIView):
     @extend_schema(request=GiftCreateSerializer, responses={201: GiftSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(GiftCreateSerializer, request.data)
-        gift = reward_services.gift_send(sender=request.user, **data)
-        gift.kind = "points" if isinstance(gift, PointGift) else "credits"
+        gift = reward_services.gift_send(sender=request_user(request), **data)
+        # An attribute for GiftSerializer's `kind` only, not a model field.
+        gift.kind = "points" if isinstance(gift, PointGift) else "credits"  # type: ignore[union-attr]
         return Response(GiftSerializer(gift).data, status=status.HTTP_201_CREATED)
 
 
@@ -267,7 +280,7 @@ class EndorsementCreateView(APIView):
     @extend_schema(request=EndorsementCreateSerializer, responses={201: EndorsementSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(EndorsementCreateSerializer, request.data)
-        endorsement = reward_services.endorsement_create(endorser=request.user, **data)
+        endorsement = reward_services.endorsement_create(endorser=request_user(request), **data)
         return Response(EndorsementSerializer(endorsement).data, status=status.HTTP_201_CREATED)
 
 
@@ -280,7 +293,7 @@ class EndorsementDetailView(APIView):
     def patch(self, request: Request, endorsement_id: int) -> Response:
         data = _valid(EndorsementUpdateSerializer, request.data)
         endorsement = reward_services.endorsement_set_featured(
-            endorsement_id=endorsement_id, actor=request.user, is_featured=data["is_featured"]
+            endorsement_id=endorsement_id, actor=request_user(request), is_featured=data["is_featured"]
         )
         return Response(EndorsementSerializer(endorsement).data)
 
@@ -292,7 +305,7 @@ class EndorsementFlagView(APIView):
 
     @extend_schema(request=None, responses=EndorsementSerializer)
     def post(self, request: Request, endorsement_id: int) -> Response:
-        endorsement = reward_services.endorsement_flag(endorsement_id=endorsement_id, actor=request.user)
+        endorsement = reward_services.endorsement_flag(endorsement_id=endorsement_id, actor=request_user(request))
         return Response(EndorsementSerializer(endorsement).data)
 
 
@@ -338,7 +351,7 @@ class BadgeAwardCreateView(APIView):
     @extend_schema(request=BadgeAwardCreateSerializer, responses={201: BadgeAwardSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(BadgeAwardCreateSerializer, request.data)
-        award = reward_services.badge_award(awarder=request.user, **data)
+        award = reward_services.badge_award(awarder=request_user(request), **data)
         return Response(BadgeAwardSerializer(award).data, status=status.HTTP_201_CREATED)
 
 

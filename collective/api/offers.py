@@ -7,7 +7,7 @@ the caller sees but does not own is a 403 on writes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.forms import ValidationError as FormValidationError
@@ -19,6 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import ScopedRateThrottle
 
 from collective.api.filters import (
@@ -73,7 +74,14 @@ class _ListView(ListModelMixin, GenericAPIView):
     ordering = ["-created_at"]
 
 
-class _CreateThrottled:
+# A mixin of views: for the type checker, one (it reads self.request); at run time, no base.
+if TYPE_CHECKING:
+    _ViewBase = GenericAPIView
+else:
+    _ViewBase = object
+
+
+class _CreateThrottled(_ViewBase):
     """Creating offers and asks is limited per account (THROTTLE_CREATE, default 30/hour, offers
     and asks together); reading is not."""
 
@@ -139,8 +147,8 @@ class OfferDetailView(GenericAPIView):
         serializer = self.get_serializer(offer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.offer_update(offer=offer, actor=request.user, data=dict(serializer.validated_data))
-        offer = selectors.offer_get_visible(user=request.user, offer_id=pk)
-        return Response(self.get_serializer(offer).data)
+        updated = selectors.offer_get_visible(user=request.user, offer_id=pk)
+        return Response(self.get_serializer(updated).data)
 
     def delete(self, request: Request, pk: int) -> Response:
         services.offer_archive(offer=self.get_object(), actor=request.user)
@@ -199,7 +207,7 @@ class MyAsksView(_ListView):
 
 
 class AskDetailView(GenericAPIView):
-    serializer_class = AskSerializer
+    serializer_class: type[BaseSerializer] = AskSerializer  # AskStatusView has its own
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
 
     def get_object(self) -> Ask:

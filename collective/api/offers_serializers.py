@@ -8,8 +8,8 @@ taxonomy types are allowed, pricing consistency, ...) live in `collective.servic
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -58,7 +58,14 @@ class SlugRelationField(serializers.Field):
 class SlugListField(serializers.Field):
     """Many related objects: written as a list of slugs, resolved in one query; read as summaries."""
 
-    def __init__(self, *, model: type[Model], summary: type[serializers.Serializer], max_length: int, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        model: type[Taxonomy] | type[Tool],
+        summary: type[serializers.Serializer],
+        max_length: int,
+        **kwargs: Any,
+    ):
         self.model = model
         self.summary = summary
         self.max_length = max_length
@@ -78,7 +85,7 @@ class SlugListField(serializers.Field):
 
     def to_representation(self, value: QuerySet | Iterable[Model]) -> list[dict[str, Any]]:
         items = value.all() if hasattr(value, "all") else value  # .all() reads the prefetch cache
-        return self.summary(items, many=True).data
+        return cast(list[dict[str, Any]], self.summary(items, many=True).data)  # many=True: a ReturnList
 
 
 def _require_object(value: Any) -> Any:
@@ -234,7 +241,7 @@ class StorefrontHeaderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def storefront_data(page: dict[str, Any], *, context: dict[str, Any]) -> dict[str, Any]:
+def storefront_data(page: dict[str, Any], *, context: Mapping[str, Any]) -> dict[str, Any]:
     header = StorefrontHeaderSerializer(page["user"]).data
     header["is_following"] = page["is_following"]
     return {

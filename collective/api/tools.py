@@ -26,7 +26,9 @@ class CategoryRefSerializer(serializers.ModelSerializer):
 
 class ToolSerializer(serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
-    taxonomy = serializers.PrimaryKeyRelatedField(read_only=True, help_text="id of the tool's 1:1 taxonomy entry")
+    taxonomy: serializers.PrimaryKeyRelatedField[Taxonomy] = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="id of the tool's 1:1 taxonomy entry"
+    )
 
     class Meta:
         model = Tool
@@ -66,7 +68,10 @@ class ToolDetailSerializer(ToolSerializer):
 
 class TaxonomySerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="taxonomy_type", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # A declared field named like Field.parent: the metaclass takes it off the class, so no clash.
+    parent: serializers.SlugRelatedField[Taxonomy] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Taxonomy

@@ -185,6 +185,11 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self, self.title, max_length=220, scope={"user_id": self.user_id})
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         _validate_taxonomy(self, errors)
@@ -194,11 +199,6 @@ class Offer(models.Model):
             errors.setdefault("pricing_type", []).append("A paid offer needs a pricing type other than 'free'.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = unique_slug(self, self.title, max_length=220, scope={"user_id": self.user_id})
-        super().save(*args, **kwargs)
 
     @property
     def is_public(self) -> bool:
@@ -271,6 +271,11 @@ class Ask(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self, self.title, max_length=220, scope={"user_id": self.user_id})
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         _validate_taxonomy(self, errors)
@@ -282,11 +287,6 @@ class Ask(models.Model):
             errors.setdefault("budget_min_cents", []).append("Minimum budget cannot exceed maximum budget.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = unique_slug(self, self.title, max_length=220, scope={"user_id": self.user_id})
-        super().save(*args, **kwargs)
 
     @property
     def is_public(self) -> bool:

@@ -22,3 +22,6 @@ class PhoneVerification(models.Model):
         # Its table is still the one the messaging app made (moved by issue 12, state only).
         db_table = "messaging_phoneverification"
         indexes = [models.Index(fields=["user", "-created_at"], name="phone_verification_latest")]
+
+    def __str__(self) -> str:
+        return f"Phone verification #{self.pk} for user {self.user_id}"

@@ -38,6 +38,9 @@ class PointGift(_Gift):
             models.CheckConstraint(condition=~Q(sender=F("recipient")), name="point_gift_not_to_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.amount} points from {self.sender_id} to {self.recipient_id}"
+
 
 class CreditGift(_Gift):
     """User gifting credits to another user. The ledger rows (gift_sent / gift_received) refer
@@ -58,6 +61,9 @@ class CreditGift(_Gift):
             models.CheckConstraint(condition=Q(amount__gt=0), name="credit_gift_amount_positive"),
             models.CheckConstraint(condition=~Q(sender=F("recipient")), name="credit_gift_not_to_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} credits from {self.sender_id} to {self.recipient_id}"
 
 
 class Endorsement(models.Model):
@@ -154,6 +160,9 @@ class PeerBadgeAward(models.Model):
             ),
             models.CheckConstraint(condition=~Q(awarder=F("recipient")), name="badge_award_not_to_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"Badge {self.badge_type_id} from {self.awarder_id} to {self.recipient_id}"
 
 
 # Seed 001 §8.11 "Seed Data: PeerBadgeType" (descriptions added); loaded by a data migration.

@@ -44,8 +44,10 @@ class Taxonomy(models.Model):
     is_active = models.BooleanField(default=True)
     color = models.CharField(max_length=50, blank=True, default="")
     # Tool-specific
-    website_url = models.URLField(null=True, blank=True)
-    logo_url = models.URLField(null=True, blank=True)
+    # NULL for "no URL" (services/reference.py stores None, the API shows null): "" instead would
+    # change payloads and need a migration.
+    website_url = models.URLField(null=True, blank=True)  # noqa: DJ001
+    logo_url = models.URLField(null=True, blank=True)  # noqa: DJ001
     usage_tips = models.JSONField(default=list, blank=True)
     best_for = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -66,7 +66,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.IN_PROGRESS, S.CANCELLED): INITIATOR,
 }
 
-_VERB = {
+_VERB: dict[str, str] = {
     S.ACCEPTED: "accept",
     S.DECLINED: "decline",
     S.CANCELLED: "cancel",
@@ -216,8 +216,8 @@ def connection_create(
             field="responder",
         )
     if target.pk == initiator.pk:
-        field = "responder" if inferred == ConnectionType.DIRECT else None
-        raise DomainError("You cannot connect with yourself.", code="self_connection", field=field)
+        self_field = "responder" if inferred == ConnectionType.DIRECT else None
+        raise DomainError("You cannot connect with yourself.", code="self_connection", field=self_field)
     if is_blocked(blocker_id=initiator.pk, blocked_id=target.pk):
         raise DomainError("You have blocked this user; unblock them first.", code="user_blocked")
 
@@ -305,7 +305,11 @@ def _giving_kind(connection: Connection) -> str | None:
     feedback. Keyed by the person helped (no project or app model here): once per person."""
     if connection.ask_id is not None:
         ask_type = Ask.objects.filter(pk=connection.ask_id).values_list("ask_type", flat=True).first()
-        return {AskType.BETA_TESTER: PointsAction.BETA_TEST, AskType.FEEDBACK: PointsAction.GIVE_FEEDBACK}.get(ask_type)
+        giving: dict[str | None, str] = {
+            AskType.BETA_TESTER: PointsAction.BETA_TEST,
+            AskType.FEEDBACK: PointsAction.GIVE_FEEDBACK,
+        }
+        return giving.get(ask_type)
     if connection.offer_id is not None:
         offer_type = Offer.objects.filter(pk=connection.offer_id).values_list("offer_type", flat=True).first()
         return PointsAction.GIVE_FEEDBACK if offer_type == OfferType.FEEDBACK else None

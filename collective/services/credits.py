@@ -55,7 +55,7 @@ def credits_apply(
         raise ValueError("amount must be a non-zero integer")
     if (transaction_type in DEBIT_TYPES) != (amount < 0):
         raise ValueError(f"{transaction_type} must be {'negative' if transaction_type in DEBIT_TYPES else 'positive'}")
-    user_id = int(getattr(user, "pk", user))
+    user_id = int(user.pk if isinstance(user, User) else user)
     locked = lock_users([user_id]).get(user_id)
     if locked is None:
         raise NotFound("No such user.", code="user_not_found")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F
 from django.utils import timezone
 
 from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, PricingType, Taxonomy, Tool
@@ -225,7 +225,7 @@ def _set_relations(instance: Offer | Ask, *, tags: list | None, tools: list | No
         instance.tools.set(tools)
 
 
-def _require_owner(instance: Model, actor) -> None:
+def _require_owner(instance: Offer | Ask, actor) -> None:
     if actor is None or instance.user_id != actor.pk:
         raise Forbidden("Only the owner may change this.", code="not_owner")
 

@@ -15,7 +15,7 @@ import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -195,9 +195,9 @@ def points_award(
             raise ValueError(f"{action} needs a non-zero integer amount")
     elif amount is not None and amount != rule.amount:
         raise ValueError(f"{action} is worth {rule.amount} points (seed 001 §8.2)")
-    value = rule.amount if rule.amount is not None else amount
+    value = rule.amount if rule.amount is not None else cast(int, amount)  # an int: checked above
     object_id = _object_id(action, obj)
-    user_id = int(getattr(user, "pk", user))
+    user_id = int(user.pk if isinstance(user, User) else user)
 
     locked = lock_users([user_id]).get(user_id)
     if locked is None:
@@ -326,7 +326,7 @@ def points_reverse(*, user: User | int, action: str, obj: Model | None = None) -
     takes what is left, at most the award. Returns None when there is nothing to take back.
     The caller's transaction; locks the user row."""
     reversal = REVERSALS[action]
-    user_id = int(getattr(user, "pk", user))
+    user_id = int(user.pk if isinstance(user, User) else user)
     locked = lock_users([user_id]).get(user_id)
     if locked is None:
         return None

@@ -152,10 +152,10 @@ def gift_send(
                 "can be gifted; credits converted from points and bonuses are yours to spend.",
                 code="credits_not_giftable",
             )
-        gift = CreditGift.objects.create(
+        credit_gift = CreditGift.objects.create(
             sender=sender, recipient=recipient, amount=amount, message=text, connection=conn
         )
-        meta = {"credit_gift": gift.pk}
+        meta = {"credit_gift": credit_gift.pk}
         credits_apply(
             user=sender,
             amount=-amount,
@@ -173,8 +173,8 @@ def gift_send(
             metadata=meta,
         )
         User.objects.filter(pk=sender.pk).update(credits_gifted_total=F("credits_gifted_total") + amount)
-        _announce(recipient.pk, "credit_gift", gift)
-        return gift
+        _announce(recipient.pk, "credit_gift", credit_gift)
+        return credit_gift
 
 
 # --- endorsements --------------------------------------------------------------------------------

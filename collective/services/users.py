@@ -122,7 +122,7 @@ def user_token_login(*, request: HttpRequest | None, username: str, password: st
     # and its own save) runs before any transaction opens, for the reason given in user_register.
     user = credentials_check(request=request, username=username, password=password)
     with transaction.atomic():
-        update_last_login(None, user)
+        update_last_login(User, user)  # a signal receiver: the sender is not used
         return token_for(user)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,7 +31,7 @@ from .serializers import (
 _ABSENT = object()
 
 
-def _plain_text(value: Any, max_length: int) -> bool:
+def _plain_text(value: Any, max_length: int) -> TypeGuard[str]:
     """A str the serializer's CharField (no trimming, no blank) takes as it is: non-empty, at most
     `max_length`, without NUL or surrogate characters."""
     if type(value) is not str or not value or len(value) > max_length or "\x00" in value:
@@ -75,7 +75,7 @@ class MessageCursorPagination(CursorPagination):
         except NotFound:
             raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor") from None
         if cursor is not None and cursor.position is not None:
-            position = cursor.position
+            position = str(cursor.position)  # the stubs say int: it is the query string's text
             if not (position.isascii() and position.isdigit() and 0 < int(position) < 2**63):
                 raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor")
         return cursor
@@ -174,7 +174,9 @@ class MessageListView(APIView):
         except Exception as exc:  # unparsable body: the thread's 404 still comes first, as below
             plain, parse_error = None, exc
         context = services.send_context(
-            sender_id=request.user.pk, thread_id=thread_id, client_id=plain[1] if plain else None
+            sender_id=cast(int, request.user.pk),  # IsAuthenticated: a saved user's id
+            thread_id=thread_id,
+            client_id=plain[1] if plain else None,
         )
         if context is None:
             raise Http404

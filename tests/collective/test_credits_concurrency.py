@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -143,7 +144,9 @@ def test_parallel_gifts_onward_of_credits_being_received_cannot_spend_them_twice
     for i, s in enumerate(senders):
         credits_apply(user=s, amount=10, transaction_type="purchase", stripe_payment_intent_id=f"pi_{i}")
     mc = client_for(middle)
-    calls = [lambda c=client_for(s): c.post("/api/v1/gifts/", {"to": middle.pk, "credits": 10}) for s in senders]
+    calls: list[Callable[[], Any]] = [
+        partial(client_for(s).post, "/api/v1/gifts/", {"to": middle.pk, "credits": 10}) for s in senders
+    ]
     calls += [lambda: mc.post("/api/v1/gifts/", {"to": target.pk, "credits": 10}) for _ in range(4)]
     results = _parallel(calls)
     assert [r.status_code for r in results[:2]] == [201, 201], [getattr(r, "data", r) for r in results]

@@ -384,7 +384,7 @@ def test_ledger_rows_record_balance_after_and_sum_to_the_total():
 
 def test_milestone_toasts_at_5_and_10_helped():
     helper = UserFactory()
-    for n in range(1, 11):
+    for _ in range(10):
         c = connection_create(initiator=UserFactory(), offer=OfferFactory(user=helper), initial_message="hi")
         complete(c)
     milestones = [t["reason"] for t in toasts(helper) if t["action"] == "milestone"]

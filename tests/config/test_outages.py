@@ -93,7 +93,7 @@ def test_redis_and_broker_errors_are_named_and_others_are_not():
         try:
             raise redis.exceptions.ConnectionError("down")
         except redis.exceptions.ConnectionError:
-            raise KeyError("unrelated")
+            raise KeyError("unrelated")  # noqa: B904 -- the case tested: only __context__ set, no __cause__
     except KeyError as exc:
         assert unavailable_code(exc) is None
 
@@ -358,7 +358,7 @@ def test_redis_down_is_a_fast_503_for_what_needs_it_and_recovers_from_the_first_
 
             redis_server.stop()
             for base in bases:
-                for label, method, url, kwargs, ok in calls(base):
+                for label, method, url, kwargs, _ok in calls(base):
                     response, elapsed = _call(method, url, **kwargs)
                     assert elapsed < FAST, (label, elapsed)
                     print(f"Redis down: {label} {response.status_code} in {elapsed:.3f} s")

@@ -130,7 +130,8 @@ def test_a_notification_made_while_redis_is_down_is_texted_once_when_it_is_back(
     assert SmsMessage.objects.filter(notification=note).count() == 1
     assert not OutboxTask.objects.exists()  # done: the worker deleted the row
     print(
-        f"MEASURED request {elapsed:.3f} s (Redis up: {up_elapsed:.3f} s); reconnect {reconnected:.1f} s; SMS {delivered:.1f} s after Redis was back"
+        f"MEASURED request {elapsed:.3f} s (Redis up: {up_elapsed:.3f} s); reconnect {reconnected:.1f} s; "
+        f"SMS {delivered:.1f} s after Redis was back"
     )
 
     # And the worker goes on working after the outage.

@@ -48,7 +48,7 @@ def test_parallel_sends_with_one_client_id_make_one_message():
     for attempt in range(5):
         client_id = f"parallel-{attempt}"
         responses = run_parallel(
-            [lambda c=c: c.post(url, {"body": "only once", "client_id": client_id}) for c in clients]
+            [lambda c=c, cid=client_id: c.post(url, {"body": "only once", "client_id": cid}) for c in clients]
         )
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [200, 200, 200, 201], [getattr(r, "content", r) for r in responses]
@@ -80,7 +80,10 @@ def test_parallel_read_markers_end_at_the_newest():
     ids = [client.post(f"/api/v1/threads/{thread.pk}/messages/", {"body": f"m{i}"}).data["id"] for i in range(6)]
     readers = [client_for(bob) for _ in ids]
     responses = run_parallel(
-        [lambda c=c, m=m: c.post(f"/api/v1/threads/{thread.pk}/read/", {"message": m}) for c, m in zip(readers, ids)]
+        [
+            lambda c=c, m=m: c.post(f"/api/v1/threads/{thread.pk}/read/", {"message": m})
+            for c, m in zip(readers, ids, strict=True)
+        ]
     )
     assert all(r.status_code == 200 for r in responses), [getattr(r, "content", r) for r in responses]
     from messaging.models import ThreadMembership

@@ -327,7 +327,7 @@ def test_the_move_keeps_every_row_in_place_and_readable():
         assert {t for (t,) in tables_before} <= tables_after
         assert not {t for t in tables_after if t.startswith("notifications_") or t == "collective_phoneverification"}
         rows = {t: _sql(url, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
-        assert rows == dict(zip(TABLES, [3, 2, 2, 1, 1]))
+        assert rows == dict(zip(TABLES, [3, 2, 2, 1, 1], strict=True))
         # The content types moved with the models (same ids: permissions stay attached).
         ct_after = _sql(
             url,

@@ -247,7 +247,7 @@ def test_five_sms_in_24_hours_then_no_more(sms_outbox, settings):
 def test_the_window_rolls_and_failed_sms_do_not_count(sms_outbox):
     user = phone_user()
     for i in range(5):
-        note = _notify(user)
+        _notify(user)
         SmsMessage.objects.create(
             key=f"old:{i}",
             purpose="notification",

@@ -55,7 +55,7 @@ async def test_every_socket_of_each_recipient_gets_it_outsider_nothing():
     b1, _ = await open_socket(b)
     o1, _ = await open_socket(outsider)
     await database_sync_to_async(publish)([a.pk, b.pk], PROBE, probe(7))
-    for comm, uid in ((a1, a), (a2, a), (b1, b)):
+    for comm, _recipient in ((a1, a), (a2, a), (b1, b)):
         frame = (await receive_until(comm, PROBE))[-1]
         assert frame["id"] == 1 and frame["data"] == probe(7)
     assert await o1.receive_nothing(timeout=0.3)

@@ -115,7 +115,7 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(env, tmp_path):
                 "POST", f"http://127.0.0.1:{ports[0]}/api/v1/follows/", actor_token, {"following": user.pk}
             )
             assert status == 201, body
-        for user, ws, head in sockets:
+        for _, ws, head in sockets:
             frame = await next_frame(ws, "follow.created")
             assert frame["id"] > head and frame["data"]["follower"]["id"] == actor.pk
         for _, ws, _ in sockets:
@@ -132,7 +132,7 @@ def stream_head(user_id: int) -> int:
 
 async def test_redis_restart_mid_traffic_loses_nothing(env, redis_server, tmp_path):
     people = await database_sync_to_async(make_users)(8)
-    (sender, st), (recipient, rt), followers = people[0], people[1], people[2:]
+    (_sender, st), (recipient, rt), followers = people[0], people[1], people[2:]
     statuses: list[int] = []
     with uvicorn_servers(2, env, tmp_path) as (a, b):
         status, thread = await ahttp("POST", f"http://127.0.0.1:{a}/api/v1/threads/", st, {"user": recipient.pk})
@@ -155,7 +155,7 @@ async def test_redis_restart_mid_traffic_loses_nothing(env, redis_server, tmp_pa
         committed: dict[tuple[str, int], float] = {}  # when the write's 201 came back
 
         async def send_messages(count: int) -> None:
-            for n in range(count):
+            for _ in range(count):
                 status, body = await call(
                     "POST",
                     f"/api/v1/threads/{thread['id']}/messages/",

@@ -72,9 +72,9 @@ async def test_two_servers_share_events_and_presence(tmp_path):
     x, y, tx, ty = await database_sync_to_async(make_users)()
     ports = [free_port(), free_port()]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    procs = [_start_server(p, log) for p, log in zip(ports, logs)]
+    procs = [_start_server(p, log) for p, log in zip(ports, logs, strict=True)]
     try:
-        for port, proc, log in zip(ports, procs, logs):
+        for port, proc, log in zip(ports, procs, logs, strict=True):
             await asyncio.to_thread(wait_http_ready, port, proc, log)
         a, b = ports
         ws_y, hello = await _socket(b, ty)  # Y is on server B
