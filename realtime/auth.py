@@ -3,8 +3,8 @@
 Two ways in (contract §3):
 - the session cookie, from a browser: the `Origin` header must be present and be this service's
   own origin (scheme, host and port; the host one of `ALLOWED_HOSTS`) or one of
-  `CSRF_TRUSTED_ORIGINS` or `CORS_ALLOWED_ORIGINS` (a front end on another origin), or a page on another site could ride the user's cookie (cross-site
-  WebSocket hijacking);
+  `CSRF_TRUSTED_ORIGINS` or `CORS_ALLOWED_ORIGINS` (a front end on another origin), or a page on
+  another site could ride the user's cookie (cross-site WebSocket hijacking);
 - `?ticket=<ticket>` from `POST /api/v1/realtime/tickets/`: the ticket is the credential, so no
   `Origin` is required (non-browser clients send none).
 An `Origin` that is present but not allowed refuses the handshake (HTTP 403) whatever the
