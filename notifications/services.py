@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.exceptions import DEPENDENCY_ERRORS, DomainError, NotFound
+from core.errors import DEPENDENCY_ERRORS, DomainError, NotFound
 from core.outbox import enqueue_on_commit
 from realtime.presence import is_online
 from realtime.publish import publish

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from config.redis_options import client_options
+from core.redis_options import client_options
 
 PREFIX = "collective:presence:"
 

@@ -251,28 +251,28 @@ KNOWN: list[tuple[str, str, str, str]] = [
     (
         "upward",
         "*",
-        "config.exceptions",
+        "core.errors",
         "the error types and their codes live in config; to move to core (architecture.md: core holds errors)",
     ),
     (
         "upward",
         "*",
-        "config.pagination",
+        "core.pagination",
         "cursor pagination lives in config; to move to core (architecture.md: core holds pagination)",
     ),
     (
         "upward",
         "*",
-        "config.sql",
+        "core.sql",
         "prebuilt SQL lives in config; to move to core (architecture.md: core holds prebuilt SQL)",
     ),
     (
         "upward",
         "realtime.*",
-        "config.redis_options",
+        "core.redis_options",
         "the Redis client options live in config; to move to core (or realtime.layer), config keeps settings",
     ),
-    ("upward", "collective.services.users", "config.ratelimit", "the rate limiter lives in config; to move to core"),
+    ("upward", "collective.services.users", "core.ratelimit", "the rate limiter lives in config; to move to core"),
 ]
 
 # Packages that import each other directly, with the arrows that make the pair.
@@ -280,9 +280,9 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
     (
         "collective",
         "config",
-        "apps import config.exceptions (and ratelimit); config.admin_login calls collective.services.users",
+        "apps import core.errors (and ratelimit); config.admin_login calls collective.services.users",
     ),
-    ("config", "realtime", "realtime imports config.exceptions/redis_options/sql; config.asgi routes to realtime"),
+    ("config", "realtime", "realtime imports core.errors/redis_options/sql; config.asgi routes to realtime"),
     (
         "collective",
         "messaging",

@@ -20,7 +20,7 @@ from collective.selectors import follows as follow_selectors
 from collective.services import blocks as block_services
 from collective.services import connections as connection_services
 from collective.services import follows as follow_services
-from config.exceptions import NotFound
+from core.errors import NotFound
 
 ID_MAX = 2**63 - 1  # bigint primary keys; larger numbers are a 400, never a database error
 

@@ -28,7 +28,7 @@ from collective.selectors import points as selectors
 from collective.services import credits as credit_services
 from collective.services import points as point_services
 from collective.services import rewards as reward_services
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 INT_MAX = 2_147_483_647
 

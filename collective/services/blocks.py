@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from collective.models import Block, User
 from collective.services.follows import follow_remove_if_exists, valid_id
-from config.exceptions import DomainError, NotFound
+from core.errors import DomainError, NotFound
 
 
 def _user_id(value: Any, field: str) -> int:

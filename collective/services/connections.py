@@ -32,7 +32,7 @@ from collective.models import (
 from collective.models.connections import FINAL_STATUSES
 from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
-from config.exceptions import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.events import announce
 from messaging.services import message_send, thread_get_or_create
 from realtime.publish import publish

@@ -12,7 +12,7 @@ from collective.models import CreditCost, CreditTransaction, CreditTransactionTy
 from collective.models.credits import DEBIT_TYPES, DEFAULT_CREDIT_COSTS
 from collective.models.rewards import PEER_BADGES
 from collective.services.points import lock_users, points_award, validate_points_amount
-from config.exceptions import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 T = CreditTransactionType
 

@@ -13,7 +13,7 @@ from collective import events
 from collective.models import Follow, PointsAction, User
 from collective.selectors.blocks import is_blocked
 from collective.services.points import points_award
-from config.exceptions import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from core.events import announce
 from realtime.publish import publish
 

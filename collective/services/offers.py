@@ -21,7 +21,7 @@ from django.utils import timezone
 from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, PricingType, Taxonomy, Tool
 from collective.models.taxonomy import CATEGORY_TYPES, TAG_TYPES
 from collective.services.points import offer_points_reverse, points_award, toast_batch
-from config.exceptions import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden
 from core.rendering import render_markdown
 
 MAX_TAGS = 20

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from collective.models import PhoneVerification, User
-from config.exceptions import Conflict, DomainError, RateLimited
+from core.errors import Conflict, DomainError, RateLimited
 from core.outbox import enqueue_on_commit
 
 # The code goes out through the notifications app's SMS channel (its record, opt-outs, backends

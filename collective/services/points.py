@@ -33,7 +33,7 @@ from collective.models.points import (
     PointsAction,
 )
 from collective.models.users import AvatarFrame
-from config.exceptions import Conflict, DomainError
+from core.errors import Conflict, DomainError
 from core.events import announce
 from realtime.publish import publish
 

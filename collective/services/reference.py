@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from collective.models import Taxonomy, TaxonomyType, Tool
 from collective.models.slugs import unique_slug
 from collective.models.tools import ToolPricing
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 # Seed 000, "Seed Data for offer_category": exact slugs, names and descriptions, in display order.
 OFFER_CATEGORIES: list[tuple[str, str, str]] = [

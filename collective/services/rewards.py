@@ -36,7 +36,7 @@ from collective.services.points import (
     toast_batch,
     validate_points_amount,
 )
-from config.exceptions import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 
 ID_MAX = 2**63 - 1
 

@@ -21,8 +21,8 @@ from rest_framework.authtoken.models import Token
 from collective.models import AgentProfile, User
 from collective.models.users import UserRole
 from collective.selectors.users import users_named
-from config.exceptions import DomainError, RateLimited
-from config.ratelimit import Limit
+from core.errors import DomainError, RateLimited
+from core.ratelimit import Limit
 
 # Fields of User a member may change through PATCH /me/ (the `settings` object is flattened in).
 PROFILE_FIELDS = ("tagline", "bio", "avatar_url", "email")

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
-from config.exceptions import Forbidden
+from core.errors import Forbidden
 
 from .. import delivery
 

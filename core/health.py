@@ -17,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from config.exceptions import RETRY_AFTER_SECONDS, check_database_pool, unavailable_code
+from core.errors import RETRY_AFTER_SECONDS, check_database_pool, unavailable_code
 
 logger = logging.getLogger(__name__)
 

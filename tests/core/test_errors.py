@@ -234,7 +234,7 @@ def test_validation_error_body_names_fields():
 def test_django_level_handlers_answer_json_for_api_paths_only():
     from django.test import RequestFactory
 
-    from config import exceptions
+    from core import errors as exceptions
 
     api = RequestFactory().get("/api/v1/anything/")
     page = RequestFactory().get("/admin/anything/")

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from config.exceptions import exception_handler
+from core.errors import exception_handler
 from realtime.publish import publish
 from tests.event_checks import PROBE, probe
 from tests.factories import UserFactory

@@ -7,7 +7,7 @@ import pytest
 import requests
 from django.test import Client
 
-from config.proxy import TrustedProxyMiddleware, client_from_forwarded, parse_networks
+from core.proxy import TrustedProxyMiddleware, client_from_forwarded, parse_networks
 from tests.factories import UserFactory
 from tests.procs import embedded_env, free_port, migrate_embedded, start_uvicorn, stop, wait_http_ready
 
