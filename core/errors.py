@@ -16,16 +16,27 @@ middleware, the session save, `/healthz`, admin (`json_server_error`, handler500
 - `cache_unavailable`: Redis (cache: rate-limit counters, socket tickets, presence) refused,
   dropped or timed out;
 - `queue_unavailable`: the Celery broker refused the task.
+
+Every code a client can see is declared once, in a registry of stable codes per app: core's own
+(`CoreCode`, below: the handler's codes and the generic field codes every app shares) and one
+`<app>/errors.py` per app (`CollectiveCode`, `MessagingCode`, `NotificationsCode`), each an
+`ErrorCode` enum registered with `@register_codes(app)`. Raising sites name a member
+(`Conflict("...", code=CollectiveCode.CONNECTION_FINAL)`), never a string literal;
+`tests/core/test_error_codes.py` checks each code is registered once, and docs/errors.md is
+generated from the registry (`python manage.py error_codes --write`).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import logging
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -39,16 +50,127 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
+# --- The registry of stable error codes -------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    """Base of every app's error codes. A member's value is the code clients see (a `str`, so it
+    compares and serialises as the plain code); its second item says when it is answered."""
+
+    doc: str
+
+    def __new__(cls, value: str, doc: str = "") -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.doc = doc
+        return member
+
+
+_E = TypeVar("_E", bound=type[ErrorCode])
+# app label -> its codes; code -> (app label, member). One code, one owner.
+_REGISTERED: dict[str, type[ErrorCode]] = {}
+_OWNER: dict[str, tuple[str, ErrorCode]] = {}
+
+
+def register_codes(app: str) -> Callable[[_E], _E]:
+    """Class decorator: `app`'s error codes. A code another app (or core) already declared is refused:
+    a generic code is core's (`CoreCode`), and an app uses core's member."""
+
+    def register(codes: _E) -> _E:
+        previous = _REGISTERED.get(app)
+        if previous is not None and previous is not codes:
+            raise ValueError(f"{app} already registered its error codes ({previous.__qualname__})")
+        for member in codes:
+            owner = _OWNER.get(member.value)
+            if owner is not None and owner[1] is not member:
+                raise ValueError(f"error code {member.value!r} of {app} is already declared by {owner[0]}")
+            if not member.doc:
+                raise ValueError(f"error code {member.value!r} of {app} has no description")
+        for member in codes:
+            _OWNER[member.value] = (app, member)
+        _REGISTERED[app] = codes
+        return codes
+
+    return register
+
+
+def registered_codes() -> dict[str, type[ErrorCode]]:
+    """Every app's codes, app label -> enum, core first. Imports `<app>.errors` of every installed
+    project app that has one, so the answer does not depend on what was imported before."""
+    from django.apps import apps  # noqa: PLC0415 (the app registry is ready only after setup)
+
+    for config in apps.get_app_configs():
+        if importlib.util.find_spec(f"{config.name}.errors") is not None:
+            importlib.import_module(f"{config.name}.errors")
+    return dict(sorted(_REGISTERED.items(), key=lambda item: (item[0] != "core", item[0])))
+
+
+def render_doc() -> str:
+    """docs/errors.md, from the registry."""
+    lines = [
+        "# Error codes",
+        "",
+        "<!-- Generated from the error-code registry (core/errors.py and each app's errors.py) by",
+        "     `python manage.py error_codes --write`; do not edit by hand. -->",
+        "",
+        'Every error body is `{"code", "detail", "fields"?}` (core/errors.py). `code` is stable: clients',
+        "branch on it, `detail` is for humans and may change. Each code is declared once, by the app",
+        "that owns the rule, in its `errors.py`; generic codes are core's and every app uses them.",
+        "DRF's own codes (`not_authenticated`, `authentication_failed`, `throttled`, ...) are listed",
+        "under core.",
+        "",
+    ]
+    for app, codes in registered_codes().items():
+        lines += [f"## {app}", "", f"`{codes.__module__}.{codes.__qualname__}`", "", "| code | when |", "| --- | --- |"]
+        for member in sorted(codes, key=lambda m: m.value):
+            doc = member.doc.replace("|", "\\|")
+            lines.append(f"| `{member.value}` | {doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@register_codes("core")
+class CoreCode(ErrorCode):
+    """The handler's own codes, the outage codes, DRF's codes, and generic rule codes every app uses."""
+
+    INVALID = "invalid", "The request is invalid; `fields` names what, when a field is at fault (400)."
+    REQUIRED = "required", "A required field is missing (400)."
+    BLANK = "blank", "A field that must have content is empty (400)."
+    MAX_LENGTH = "max_length", "A text field is longer than its limit (400)."
+    INVALID_CHOICE = "invalid_choice", "A field's value is not one of its choices (400)."
+    TOO_LARGE = "too_large", "A JSON document is larger than the service stores (400)."
+    INVALID_VALUE = "invalid_value", "A value the database cannot store or compare (400)."
+    BAD_REQUEST = "bad_request", "The request could not be understood, outside a DRF view (400)."
+    REQUEST_TOO_LARGE = "request_too_large", "The request body is over DATA_UPLOAD_MAX_MEMORY_SIZE (413)."
+    PARSE_ERROR = "parse_error", "The body is not valid JSON (400, DRF)."
+    NOT_AUTHENTICATED = "not_authenticated", "No credentials were sent (401/403, DRF)."
+    AUTHENTICATION_FAILED = "authentication_failed", "The credentials are wrong (401/403, DRF)."
+    PERMISSION_DENIED = "permission_denied", "The caller may not do this (403)."
+    NOT_FOUND = "not_found", "No such object, or not one the caller may see (404)."
+    METHOD_NOT_ALLOWED = "method_not_allowed", "The HTTP method is not allowed here (405, DRF)."
+    NOT_ACCEPTABLE = "not_acceptable", "No acceptable response format (406, DRF)."
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "The body's content type is not accepted (415, DRF)."
+    CONFLICT = "conflict", "The request conflicts with existing data or the object's state (409)."
+    CLIENT_ID_REUSED = "client_id_reused", "A `client_id` already used for a different request (409)."
+    RATE_LIMITED = "rate_limited", "A per-account limit was reached; `Retry-After` says when to retry (429)."
+    THROTTLED = "throttled", "A per-address request rate was exceeded; `Retry-After` (429, DRF)."
+    RETRY_LATER = "retry_later", "A conflicting change won a lock race; nothing was saved, retry (503)."
+    SERVER_ERROR = "server_error", "An unexpected server error (500)."
+    DATABASE_UNAVAILABLE = "database_unavailable", "PostgreSQL is unreachable or the pool is exhausted (503)."
+    CACHE_UNAVAILABLE = "cache_unavailable", "Redis (cache) is unreachable (503)."
+    QUEUE_UNAVAILABLE = "queue_unavailable", "The Celery broker refused the task (503)."
+
+
 class DomainError(Exception):
     """A broken business rule. `code` is stable and documented; `detail` is for humans."""
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
+    default_code: str = CoreCode.INVALID
 
     def __init__(self, detail: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.code = code or self.default_code
+        self.code = str(code or self.default_code)  # an ErrorCode member is a str; the plain value is kept
         self.field = field
 
 
@@ -56,22 +178,22 @@ class Conflict(DomainError):
     """The request is well formed but conflicts with the object's state (an illegal transition)."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    default_code = CoreCode.CONFLICT
 
 
 class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
+    default_code = CoreCode.NOT_FOUND
 
 
 class Forbidden(DomainError):
     status_code = status.HTTP_403_FORBIDDEN
-    default_code = "permission_denied"
+    default_code = CoreCode.PERMISSION_DENIED
 
 
 class RateLimited(DomainError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "rate_limited"
+    default_code = CoreCode.RATE_LIMITED
 
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(detail, code=code)
@@ -97,7 +219,7 @@ def _first_message(fields: Any) -> str:
 
 
 def _body(code: str, detail: str, fields: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "detail": detail}
+    body: dict[str, Any] = {"code": str(code), "detail": detail}
     if fields:
         body["fields"] = fields
     return body
@@ -134,9 +256,9 @@ RETRY_AFTER_SECONDS = 1
 # Not "nothing was saved": a connection lost during COMMIT cannot tell whether it committed. Sends
 # are idempotent by client_id, so a client may send the same request again.
 _UNAVAILABLE_DETAIL = {
-    "database_unavailable": "The database is unavailable. Retry shortly.",
-    "cache_unavailable": "A backing service (cache) is unavailable. Retry shortly.",
-    "queue_unavailable": "The task queue is unavailable. Retry shortly.",
+    CoreCode.DATABASE_UNAVAILABLE: "The database is unavailable. Retry shortly.",
+    CoreCode.CACHE_UNAVAILABLE: "A backing service (cache) is unavailable. Retry shortly.",
+    CoreCode.QUEUE_UNAVAILABLE: "The task queue is unavailable. Retry shortly.",
 }
 
 # PostgreSQL SQLSTATEs that say the server, not the statement, is the problem: connection
@@ -176,18 +298,18 @@ def _driver_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...
 def _classify(exc: BaseException) -> str | None:
     pool_errors, pg_errors, redis_errors, broker_errors = _driver_types()
     if pool_errors and isinstance(exc, pool_errors):  # (subclasses of psycopg.OperationalError)
-        return "database_unavailable"
+        return CoreCode.DATABASE_UNAVAILABLE
     if pg_errors and isinstance(exc, pg_errors):
         sqlstate = getattr(exc, "sqlstate", None)
         # No SQLSTATE: the client library's own error — refused, reset, timed out, connection
         # closed. A SQLSTATE: the server's answer, unavailable only for the classes above.
         if sqlstate is None or sqlstate.startswith(_SERVER_SQLSTATE_PREFIXES):
-            return "database_unavailable"
+            return CoreCode.DATABASE_UNAVAILABLE
         return None
     if redis_errors and isinstance(exc, redis_errors):
-        return "cache_unavailable"
+        return CoreCode.CACHE_UNAVAILABLE
     if broker_errors and isinstance(exc, broker_errors):
-        return "queue_unavailable"
+        return CoreCode.QUEUE_UNAVAILABLE
     return None
 
 
@@ -239,7 +361,7 @@ def unavailable_body(exc: BaseException, code: str, path: str = "") -> dict[str,
     """Log the outage (one WARNING line, no traceback: every request of an outage lands here) and
     return the 503 body."""
     logger.warning("dependency unavailable (%s), answered 503 %s: %s", code, path, _one_line(exc))
-    if code == "database_unavailable":
+    if code == CoreCode.DATABASE_UNAVAILABLE:
         check_database_pool()
     return _body(code, _UNAVAILABLE_DETAIL[code])
 
@@ -267,14 +389,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             fields = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
         else:
             fields = {"non_field_errors": exc.messages}
-        return Response(_body("invalid", _first_message(fields), fields), status=status.HTTP_400_BAD_REQUEST)
+        return Response(_body(CoreCode.INVALID, _first_message(fields), fields), status=status.HTTP_400_BAD_REQUEST)
 
     if isinstance(exc, DataError):
         # A value the database cannot hold, from the client's input: a NUL byte in a query
         # parameter or URL (PostgreSQL refuses them in text), a number out of range.
         logger.info("DataError reached the API: %s", exc)
         return Response(
-            _body("invalid_value", "The request contains a value the database cannot store or compare."),
+            _body(CoreCode.INVALID_VALUE, "The request contains a value the database cannot store or compare."),
             status=status.HTTP_400_BAD_REQUEST,
         )
 
@@ -284,7 +406,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # may simply send the same request again (sends are idempotent by client_id).
         logger.warning("transient database conflict, answered 503: %s", exc)
         response = Response(
-            _body("retry_later", "The server was busy with a conflicting change; nothing was saved. Retry shortly."),
+            _body(
+                CoreCode.RETRY_LATER, "The server was busy with a conflicting change; nothing was saved. Retry shortly."
+            ),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "1"
@@ -295,7 +419,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # usually lost in a race. Name it, and never answer a client's input with a 500.
         logger.warning("IntegrityError reached the API: %s", exc)
         return Response(
-            _body("conflict", "The request conflicts with existing data (a uniqueness or integrity rule)."),
+            _body(CoreCode.CONFLICT, "The request conflicts with existing data (a uniqueness or integrity rule)."),
             status=status.HTTP_409_CONFLICT,
         )
 
@@ -312,7 +436,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = _flatten(exc.detail)
         if isinstance(fields, list):
             fields = {"non_field_errors": fields}
-        response.data = _body("invalid", _first_message(fields), fields)
+        response.data = _body(CoreCode.INVALID, _first_message(fields), fields)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
@@ -339,8 +463,8 @@ def json_bad_request(request: Any, exception: Exception | None = None) -> Any:
     if not _is_api(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
-        return JsonResponse(_body("request_too_large", "The request body is too large."), status=413)
-    return JsonResponse(_body("bad_request", "The request could not be understood."), status=400)
+        return JsonResponse(_body(CoreCode.REQUEST_TOO_LARGE, "The request body is too large."), status=413)
+    return JsonResponse(_body(CoreCode.BAD_REQUEST, "The request could not be understood."), status=400)
 
 
 def json_permission_denied(request: Any, exception: Exception | None = None) -> Any:
@@ -349,7 +473,9 @@ def json_permission_denied(request: Any, exception: Exception | None = None) -> 
 
     if not _is_api(request):
         return defaults.permission_denied(request, exception)
-    return JsonResponse(_body("permission_denied", "You do not have permission to perform this action."), status=403)
+    return JsonResponse(
+        _body(CoreCode.PERMISSION_DENIED, "You do not have permission to perform this action."), status=403
+    )
 
 
 def json_not_found(request: Any, exception: Exception | None = None) -> Any:
@@ -358,7 +484,7 @@ def json_not_found(request: Any, exception: Exception | None = None) -> Any:
 
     if not _is_api(request):
         return defaults.page_not_found(request, exception)
-    return JsonResponse(_body("not_found", "Not found."), status=404)
+    return JsonResponse(_body(CoreCode.NOT_FOUND, "Not found."), status=404)
 
 
 def json_server_error(request: Any) -> Any:
@@ -379,4 +505,4 @@ def json_server_error(request: Any) -> Any:
         return response
     if not _is_api(request):
         return defaults.server_error(request)
-    return JsonResponse(_body("server_error", "A server error occurred."), status=500)
+    return JsonResponse(_body(CoreCode.SERVER_ERROR, "A server error occurred."), status=500)
