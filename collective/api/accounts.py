@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from collective.errors import CollectiveCode
 from collective.services import users as user_services
 
 from .accounts_serializers import (
@@ -42,7 +43,7 @@ def enforce_csrf(request: Request) -> None:
     try:
         SessionAuthentication().enforce_csrf(request)
     except exceptions.PermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc.detail), code="csrf_failed") from None
+        raise exceptions.PermissionDenied(detail=str(exc.detail), code=CollectiveCode.CSRF_FAILED) from None
 
 
 class RegisterView(APIView):

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from collective.models import User
 from collective.models.users import E164_VALIDATOR
 from collective.selectors.points import economy_of
+from core.errors import CoreCode
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{1,28})[A-Za-z0-9_]$")
 # Names that would read as the service speaking, or collide with paths a web client may use.
@@ -73,7 +74,7 @@ class HHMMField(serializers.TimeField):
 
     def to_internal_value(self, value: Any) -> Any:
         if not isinstance(value, str) or not self.HHMM_RE.match(value):
-            raise serializers.ValidationError("Use the 24-hour format 'HH:MM', e.g. '22:00'.", code="invalid")
+            raise serializers.ValidationError("Use the 24-hour format 'HH:MM', e.g. '22:00'.", code=CoreCode.INVALID)
         return super().to_internal_value(value)
 
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
+from collective.errors import CollectiveCode
 from collective.models import Block, Connection, ConnectionStatus, ConnectionType, Follow
 from collective.selectors import blocks as block_selectors
 from collective.selectors import connections as connection_selectors
@@ -20,7 +21,7 @@ from collective.selectors import follows as follow_selectors
 from collective.services import blocks as block_services
 from collective.services import connections as connection_services
 from collective.services import follows as follow_services
-from core.errors import NotFound
+from core.errors import CoreCode, NotFound
 
 ID_MAX = 2**63 - 1  # bigint primary keys; larger numbers are a 400, never a database error
 
@@ -128,7 +129,7 @@ class ConnectionListCreateView(generics.ListAPIView):
 def _connection_or_404(request: Request, connection_id: int) -> Connection:
     connection = connection_selectors.connection_get_for_user(user=request.user, connection_id=connection_id)
     if connection is None:
-        raise NotFound("No such connection.", code="not_found")
+        raise NotFound("No such connection.", code=CoreCode.NOT_FOUND)
     return connection
 
 
@@ -228,7 +229,7 @@ class _PeopleFollowListView(generics.ListAPIView):
     def _person(self):
         person = follow_selectors.user_get_by_username(username=self.kwargs["username"], viewer=self.request.user)
         if person is None:
-            raise NotFound("No such user.", code="user_not_found")
+            raise NotFound("No such user.", code=CollectiveCode.USER_NOT_FOUND)
         return person
 
 

@@ -28,7 +28,7 @@ from collective.selectors import points as selectors
 from collective.services import credits as credit_services
 from collective.services import points as point_services
 from collective.services import rewards as reward_services
-from core.errors import DomainError
+from core.errors import CoreCode, DomainError
 
 INT_MAX = 2_147_483_647
 
@@ -87,7 +87,7 @@ class LeaderboardView(GenericAPIView):
     def get(self, request: Request) -> Response:
         window = request.query_params.get("window", "week")
         if window not in ("week", "all"):
-            raise DomainError("window must be 'week' or 'all'.", code="invalid_choice", field="window")
+            raise DomainError("window must be 'week' or 'all'.", code=CoreCode.INVALID_CHOICE, field="window")
         if window == "week":
             rows = self.paginate_queryset(selectors.leaderboard_week())
             users = selectors.users_by_id([r["user"] for r in rows])

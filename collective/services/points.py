@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Sum
 from django.utils import timezone
 
+from collective.errors import CollectiveCode
 from collective.events import PointsUnlocked
 from collective.models import Offer, PointsAccount, PointsTransaction, User
 from collective.models.points import (
@@ -211,7 +212,9 @@ def points_award(
         if today.count() >= cap:
             return None
     if locked.total_points + value < 0:
-        raise Conflict(f"You have {locked.total_points} points; that needs {-value}.", code="insufficient_points")
+        raise Conflict(
+            f"You have {locked.total_points} points; that needs {-value}.", code=CollectiveCode.INSUFFICIENT_POINTS
+        )
     reason = _reason(action, other=other, amount=value, context=context or {})
     try:
         with transaction.atomic():  # the unique key is the last word on idempotency
@@ -301,9 +304,9 @@ def onboarding_complete(*, user: User) -> PointsTransaction | None:
 
 def validate_points_amount(value: Any, *, field: str = "points") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise DomainError(f"{field} must be a positive whole number.", code="invalid_amount", field=field)
+        raise DomainError(f"{field} must be a positive whole number.", code=CollectiveCode.INVALID_AMOUNT, field=field)
     if value > 2_147_483_647:
-        raise DomainError(f"{field} is too large.", code="invalid_amount", field=field)
+        raise DomainError(f"{field} is too large.", code=CollectiveCode.INVALID_AMOUNT, field=field)
     return value
 
 

@@ -18,6 +18,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.text import slugify
 
+from collective.errors import CollectiveCode
 from collective.models import Taxonomy, TaxonomyType, Tool
 from collective.models.slugs import unique_slug
 from collective.models.tools import ToolPricing
@@ -82,7 +83,7 @@ def offer_categories_seed() -> LoadResult:
             raise DomainError(
                 f"Slug '{slug}' is taken by a taxonomy entry of type '{row.taxonomy_type}'; "
                 "rename it before seeding the offer categories.",
-                code="slug_conflict",
+                code=CollectiveCode.SLUG_CONFLICT,
             )
         elif changed := _apply(row, values):
             row.save(update_fields=changed)

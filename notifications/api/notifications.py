@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import DomainError
+from core.errors import CoreCode, DomainError
 from core.pagination import PageNumberPagination
 
 from .. import selectors, services
@@ -30,7 +30,7 @@ def _unread_param(request: Request) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise DomainError("unread must be true or false.", code="invalid", field="unread")
+    raise DomainError("unread must be true or false.", code=CoreCode.INVALID, field="unread")
 
 
 class NotificationListView(APIView):

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from core.errors import Forbidden
+from notifications.errors import NotificationsCode
 
 from .. import delivery
 
@@ -41,7 +42,7 @@ def verify_twilio_signature(request: Request) -> dict[str, str]:
         validator = RequestValidator(token)
         if any(validator.validate(url, params, signature) for url in _candidate_urls(request)):
             return params
-    raise Forbidden("Missing or invalid X-Twilio-Signature.", code="invalid_signature")
+    raise Forbidden("Missing or invalid X-Twilio-Signature.", code=NotificationsCode.INVALID_SIGNATURE)
 
 
 class _TwilioWebhook(APIView):
