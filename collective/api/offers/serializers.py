@@ -16,7 +16,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
-from collective.api.economy import storefront_economy_data
+from collective.api.economy.views import storefront_economy_data
 from collective.models import Ask, AskStatus, Connection, Offer, Taxonomy, Tool, User
 from collective.services.offers import ASK_WRITABLE, OFFER_WRITABLE
 

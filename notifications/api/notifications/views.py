@@ -11,9 +11,8 @@ from rest_framework.views import APIView
 
 from core.errors import CoreCode, DomainError
 from core.pagination import PageNumberPagination
-
-from .. import selectors, services
-from ..serializers import (
+from notifications import selectors, services
+from notifications.serializers import (
     NotificationSerializer,
     PreferencesSerializer,
     ReadAllSerializer,

@@ -18,10 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from collective.errors import CollectiveCode
-from collective.services import users as user_services
-
-from .accounts_serializers import (
+from collective.api.accounts.serializers import (
     CredentialsSerializer,
     CsrfResponseSerializer,
     MeSerializer,
@@ -30,6 +27,8 @@ from .accounts_serializers import (
     SessionResponseSerializer,
     TokenResponseSerializer,
 )
+from collective.errors import CollectiveCode
+from collective.services import users as user_services
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{code, detail, fields}` naming the field."),

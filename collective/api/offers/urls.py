@@ -1,6 +1,11 @@
+"""URLs of the `offers` API area.
+
+Offers, asks, discovery, storefronts and home (docs/offers.md).
+"""
+
 from django.urls import path
 
-from collective.api import offers as views
+from . import views
 
 urlpatterns = [
     path("offers/", views.OfferListCreateView.as_view(), name="offer-list"),

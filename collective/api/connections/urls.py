@@ -1,6 +1,11 @@
+"""URLs of the `connections` API area.
+
+Connections, follows and blocks (docs/connections.md).
+"""
+
 from django.urls import path
 
-from collective.api import connections as views
+from . import views
 
 urlpatterns = [
     path("connections/", views.ConnectionListCreateView.as_view(), name="connection-list"),

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..services import phone
+from collective.services import phone
 
-
-class PhoneStartSerializer(serializers.Serializer):
-    phone_number = serializers.CharField(read_only=True)
-    expires_in = serializers.IntegerField(read_only=True)
-    resend_in = serializers.IntegerField(read_only=True)
-
-
-class PhoneConfirmSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=12)
-
-
-class PhoneConfirmedSerializer(serializers.Serializer):
-    phone_number = serializers.CharField()
-    phone_verified = serializers.BooleanField()
-    sms_enabled = serializers.BooleanField()
+from .serializers import PhoneConfirmedSerializer, PhoneConfirmSerializer, PhoneStartSerializer
 
 
 class PhoneVerifyStartView(APIView):

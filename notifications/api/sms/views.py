@@ -19,9 +19,8 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from core.errors import Forbidden
+from notifications import delivery
 from notifications.errors import NotificationsCode
-
-from .. import delivery
 
 logger = logging.getLogger(__name__)
 

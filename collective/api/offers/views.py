@@ -21,14 +21,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from collective.api.filters import (
+from collective.api.offers.filters import (
     AskFilterSet,
     OfferFilterSet,
     StrictBooleanField,
     StrictOrderingFilter,
     StrictSearchFilter,
 )
-from collective.api.offers_serializers import (
+from collective.api.offers.serializers import (
     AskSerializer,
     AskStatusSerializer,
     OfferSerializer,

@@ -15,44 +15,38 @@ from rest_framework.views import APIView
 
 from collective.api.common import UserSummarySerializer
 from collective.models import (
-    CreditCost,
-    CreditTransaction,
-    Endorsement,
-    PeerBadgeAward,
     PeerBadgeType,
     PointGift,
-    PointsTransaction,
 )
-from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors import points as selectors
 from collective.services import credits as credit_services
 from collective.services import points as point_services
 from collective.services import rewards as reward_services
 from core.errors import CoreCode, DomainError
 
-INT_MAX = 2_147_483_647
-
-
-def _id_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+from .serializers import (
+    BadgeAwardCreateSerializer,
+    BadgeAwardSerializer,
+    ConvertSerializer,
+    CreditCostSerializer,
+    CreditTransactionSerializer,
+    EndorsementCreateSerializer,
+    EndorsementSerializer,
+    EndorsementUpdateSerializer,
+    GiftCreateSerializer,
+    GiftSerializer,
+    LeaderboardRowSerializer,
+    PeerBadgeTypeSerializer,
+    PointsTransactionSerializer,
+    SpendSerializer,
+    StorefrontEndorsementSerializer,
+)
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-# --- points and leaderboard --------------------------------------------------------------------
-
-
-class PointsTransactionSerializer(serializers.ModelSerializer):
-    related_user = UserSummarySerializer(read_only=True)
-
-    class Meta:
-        model = PointsTransaction
-        fields = ["id", "action", "amount", "reason", "balance_after", "related_user", "created_at"]
-        read_only_fields = fields
 
 
 class PointsView(GenericAPIView):
@@ -67,13 +61,6 @@ class PointsView(GenericAPIView):
         response.data["total_points"] = request.user.total_points
         response.data["unlocks"] = point_services.unlocks_for(selectors.lifetime_points_of(request.user.pk))
         return response
-
-
-class LeaderboardRowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    user = UserSummarySerializer()
-    points = serializers.IntegerField()
-    helped = serializers.IntegerField(required=False, allow_null=True)
 
 
 class LeaderboardView(GenericAPIView):
@@ -117,36 +104,6 @@ class OnboardingCompleteView(APIView):
         return Response({"awarded": row is not None, "total_points": request.user.total_points})
 
 
-# --- credits ----------------------------------------------------------------------------------
-
-
-class CreditTransactionSerializer(serializers.ModelSerializer):
-    related_user = UserSummarySerializer(read_only=True)
-
-    class Meta:
-        model = CreditTransaction
-        fields = [
-            "id",
-            "amount",
-            "transaction_type",
-            "description",
-            "balance_after",
-            "points_converted",
-            "feature",
-            "client_id",
-            "related_user",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class CreditCostSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CreditCost
-        fields = ["slug", "name", "cost"]
-        read_only_fields = fields
-
-
 class CreditsView(GenericAPIView):
     """The caller's credit balance and transactions (newest first, paginated)."""
 
@@ -169,10 +126,6 @@ class CreditCostsView(GenericAPIView):
         return Response(self.get_serializer(selectors.credit_costs(), many=True).data)
 
 
-class ConvertSerializer(serializers.Serializer):
-    points = serializers.IntegerField(min_value=1, max_value=INT_MAX)
-
-
 class CreditConvertView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -181,11 +134,6 @@ class CreditConvertView(APIView):
         data = _valid(ConvertSerializer, request.data)
         row = credit_services.credits_convert_points(user=request.user, points=data["points"])
         return Response(CreditTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
-
-
-class SpendSerializer(serializers.Serializer):
-    feature = serializers.CharField(max_length=50)
-    client_id = serializers.CharField(max_length=credit_services.CLIENT_ID_MAX, required=False, allow_blank=True)
 
 
 class CreditSpendView(APIView):
@@ -205,28 +153,6 @@ class CreditSpendView(APIView):
         )
 
 
-# --- gifts ------------------------------------------------------------------------------------
-
-
-class GiftCreateSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=150, help_text="User id or username.")
-    points = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
-    credits = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
-    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, required=False, allow_blank=True)
-    connection = _id_field(required=False, allow_null=True)
-
-
-class GiftSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    sender = UserSummarySerializer()
-    recipient = UserSummarySerializer()
-    amount = serializers.IntegerField()
-    message = serializers.CharField()
-    connection = serializers.IntegerField(source="connection_id", allow_null=True)
-    created_at = serializers.DateTimeField()
-
-
 class GiftCreateView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -236,29 +162,6 @@ class GiftCreateView(APIView):
         gift = reward_services.gift_send(sender=request.user, **data)
         gift.kind = "points" if isinstance(gift, PointGift) else "credits"
         return Response(GiftSerializer(gift).data, status=status.HTTP_201_CREATED)
-
-
-# --- endorsements -------------------------------------------------------------------------------
-
-
-class EndorsementSerializer(serializers.ModelSerializer):
-    endorser = UserSummarySerializer(read_only=True)
-    endorsee = UserSummarySerializer(read_only=True)
-
-    class Meta:
-        model = Endorsement
-        fields = ["id", "endorser", "endorsee", "content", "connection", "is_featured", "is_flagged", "created_at"]
-        read_only_fields = fields
-
-
-class EndorsementCreateSerializer(serializers.Serializer):
-    endorsee = serializers.CharField(max_length=150, help_text="User id or username.")
-    content = serializers.CharField(max_length=ENDORSEMENT_MAX_LENGTH)
-    connection = _id_field(required=False, allow_null=True)
-
-
-class EndorsementUpdateSerializer(serializers.Serializer):
-    is_featured = serializers.BooleanField()
 
 
 class EndorsementCreateView(APIView):
@@ -296,33 +199,6 @@ class EndorsementFlagView(APIView):
         return Response(EndorsementSerializer(endorsement).data)
 
 
-# --- peer badges ----------------------------------------------------------------------------
-
-
-class PeerBadgeTypeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = PeerBadgeType
-        fields = ["slug", "name", "description", "icon", "category"]
-        read_only_fields = fields
-
-
-class BadgeAwardCreateSerializer(serializers.Serializer):
-    recipient = serializers.CharField(max_length=150, help_text="User id or username.")
-    badge = serializers.CharField(max_length=50, help_text="A badge type slug.")
-    connection = _id_field(required=False, allow_null=True)
-
-
-class BadgeAwardSerializer(serializers.ModelSerializer):
-    badge = PeerBadgeTypeSerializer(source="badge_type", read_only=True)
-    awarder = UserSummarySerializer(read_only=True)
-    recipient = UserSummarySerializer(read_only=True)
-
-    class Meta:
-        model = PeerBadgeAward
-        fields = ["id", "badge", "awarder", "recipient", "connection", "created_at"]
-        read_only_fields = fields
-
-
 class BadgeTypesView(GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = PeerBadgeTypeSerializer
@@ -340,18 +216,6 @@ class BadgeAwardCreateView(APIView):
         data = _valid(BadgeAwardCreateSerializer, request.data)
         award = reward_services.badge_award(awarder=request.user, **data)
         return Response(BadgeAwardSerializer(award).data, status=status.HTTP_201_CREATED)
-
-
-# --- shared representations (storefront, /me/) ------------------------------------------------
-
-
-class StorefrontEndorsementSerializer(serializers.ModelSerializer):
-    endorser = UserSummarySerializer(read_only=True)
-
-    class Meta:
-        model = Endorsement
-        fields = ["id", "endorser", "content", "connection", "is_featured", "created_at"]
-        read_only_fields = fields
 
 
 def storefront_economy_data(economy: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,11 @@
+"""URLs of the `economy` API area.
+
+Points, leaderboard, credits, gifts, endorsements and badges (docs/economy.md).
+"""
+
 from django.urls import path
 
-from collective.api import economy as views
+from . import views
 
 urlpatterns = [
     path("points/", views.PointsView.as_view(), name="points"),
