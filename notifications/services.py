@@ -213,7 +213,7 @@ def notification_mark_all_read(*, user: Any) -> int:
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def notifications_mark_thread_read(*, user_id: int, thread_id: int) -> int:
+def notification_mark_thread_read(*, user_id: int, thread_id: int) -> int:
     """The user has read a thread to its end: its "new message" notification is read too, so the
     next message notifies again."""
     return Notification.objects.filter(

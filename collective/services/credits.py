@@ -12,7 +12,7 @@ from collective.errors import CollectiveCode
 from collective.models import CreditCost, CreditTransaction, CreditTransactionType, PeerBadgeType, PointsAction, User
 from collective.models.credits import DEBIT_TYPES, DEFAULT_CREDIT_COSTS
 from collective.models.rewards import PEER_BADGES
-from collective.services.points import lock_users, points_award, validate_points_amount
+from collective.services.points import lock_users, points_amount_validate, points_award
 from core.errors import Conflict, CoreCode, DomainError, NotFound
 
 T = CreditTransactionType
@@ -88,7 +88,7 @@ def credits_apply(
 @transaction.atomic
 def credits_convert_points(*, user: User, points: Any) -> CreditTransaction:
     """Convert points to credits: 100 points -> 10 credits, in whole blocks of 100, one way."""
-    points = validate_points_amount(points)
+    points = points_amount_validate(points)
     if points < POINTS_PER_BLOCK or points % POINTS_PER_BLOCK:
         raise DomainError(
             f"Convert at least {POINTS_PER_BLOCK} points, in multiples of {POINTS_PER_BLOCK}.",
@@ -110,7 +110,7 @@ def credits_convert_points(*, user: User, points: Any) -> CreditTransaction:
     return row
 
 
-def giftable_credits(user_id: int) -> int:
+def credits_giftable(user_id: int) -> int:
     """How many of the user's credits they may gift: what they hold, but not more than they
     bought or got from other people minus what they gifted on. Credits converted from points
     (even giftable ones: gift the points instead) and bonuses stay spendable by the user but

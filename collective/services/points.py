@@ -302,7 +302,7 @@ def onboarding_complete(*, user: User) -> PointsTransaction | None:
     return points_award(user=user, action=PointsAction.COMPLETE_ONBOARDING)
 
 
-def validate_points_amount(value: Any, *, field: str = "points") -> int:
+def points_amount_validate(value: Any, *, field: str = "points") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise DomainError(f"{field} must be a positive whole number.", code=CollectiveCode.INVALID_AMOUNT, field=field)
     if value > 2_147_483_647:
@@ -356,7 +356,7 @@ def offer_points_reverse(*, offer: Model) -> None:
         points_reverse(user=user_id, action=PointsAction.FIRST_OFFER)
 
 
-def giftable_points(user_id: int) -> int:
+def points_giftable(user_id: int) -> int:
     """How many of the user's points they may gift: what they hold, but not more than they got
     through other people (helping, being helped, rated, followed, welcomed, gifted) minus what
     they gifted on. Self-earned points (onboarding, their own offers) stay spendable by

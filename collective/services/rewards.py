@@ -29,13 +29,13 @@ from collective.models import (
 from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors.blocks import is_blocked
 from collective.selectors.users import users_named
-from collective.services.credits import credits_apply, giftable_credits
+from collective.services.credits import credits_apply, credits_giftable
 from collective.services.points import (
-    giftable_points,
     lock_users,
+    points_amount_validate,
     points_award,
+    points_giftable,
     toast_batch,
-    validate_points_amount,
 )
 from core.errors import Conflict, CoreCode, DomainError, Forbidden, NotFound
 
@@ -111,7 +111,7 @@ def gift_send(
     *, sender: User, to: Any, points: Any = None, credits: Any = None, message: Any = "", connection: Any = None
 ) -> PointGift | CreditGift:
     """Gift points or credits (exactly one of them) to another user: not to yourself, not more
-    than you have nor more than may be gifted (`giftable_points`, `giftable_credits`), a
+    than you have nor more than may be gifted (`points_giftable`, `credits_giftable`), a
     positive amount; optionally with a message and a connection of the two."""
     if (points is None) == (credits is None):
         raise DomainError("Gift either points or credits.", code=CollectiveCode.POINTS_OR_CREDITS, field="points")
@@ -121,14 +121,14 @@ def gift_send(
     with toast_batch():
         locked = lock_users([sender.pk, recipient.pk])
         if points is not None:
-            amount = validate_points_amount(points, field="points")
+            amount = points_amount_validate(points, field="points")
             if locked[sender.pk].total_points < amount:
                 raise Conflict(
                     f"You have {locked[sender.pk].total_points} points to give.",
                     code=CollectiveCode.INSUFFICIENT_POINTS,
                 )
             # Under the sender's row lock, so parallel gifts cannot both spend the same pool.
-            giftable = giftable_points(sender.pk)
+            giftable = points_giftable(sender.pk)
             if giftable < amount:
                 raise Conflict(
                     f"You can gift {giftable} of your points: only points you got through other people "
@@ -149,14 +149,14 @@ def gift_send(
             )
             User.objects.filter(pk=sender.pk).update(points_gifted_total=F("points_gifted_total") + amount)
             return gift
-        amount = validate_points_amount(credits, field="credits")
+        amount = points_amount_validate(credits, field="credits")
         if locked[sender.pk].credit_balance < amount:
             raise Conflict(
                 f"You have {locked[sender.pk].credit_balance} credits to give.",
                 code=CollectiveCode.INSUFFICIENT_CREDITS,
             )
         # Under the sender's row lock, as for points: parallel gifts cannot spend the pool twice.
-        giftable = giftable_credits(sender.pk)
+        giftable = credits_giftable(sender.pk)
         if giftable < amount:
             raise Conflict(
                 f"You can gift {giftable} of your credits: only credits you bought or got from other people "

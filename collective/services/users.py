@@ -30,13 +30,13 @@ PROFILE_FIELDS = ("tagline", "bio", "avatar_url", "email")
 SETTINGS_FIELDS = ("phone_number", "sms_enabled", "time_zone", "quiet_hours_start", "quiet_hours_end")
 
 
-def normalize_email(email: str) -> str:
+def email_normalize(email: str) -> str:
     """Emails are stored lower-cased so the database's unique index is also case-insensitive."""
     return email.strip().lower()
 
 
 def email_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
-    qs = User.objects.filter(email__iexact=normalize_email(email))
+    qs = User.objects.filter(email__iexact=email_normalize(email))
     if exclude_user_id is not None:
         qs = qs.exclude(pk=exclude_user_id)
     return qs.exists()
@@ -64,7 +64,7 @@ def user_register(*, username: str, email: str, password: str) -> tuple[User, st
     write lock for all of it, so a burst of registrations queued behind each other's hashes until
     the busy timeout answered "database is locked". The hash needs nothing from the database.
     """
-    return _user_create(username=username, email=normalize_email(email), password_hash=make_password(password))
+    return _user_create(username=username, email=email_normalize(email), password_hash=make_password(password))
 
 
 @transaction.atomic
@@ -130,7 +130,7 @@ def user_token_login(*, request: HttpRequest | None, username: str, password: st
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """Apply validated profile/settings changes. `data` holds only PROFILE_FIELDS and SETTINGS_FIELDS.
 
     Changing the phone number clears its verification. Quiet hours must end up both set or both
@@ -145,7 +145,7 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     changed: list[str] = []
 
     if "email" in data:
-        email = normalize_email(data["email"])
+        email = email_normalize(data["email"])
         if email != user.email:
             if email_taken(email, exclude_user_id=user.pk):
                 raise DomainError(
@@ -223,7 +223,7 @@ def agent_link(
                 f"Agent user '{agent_username}' does not exist (pass --create-agent to create it).",
                 code=CollectiveCode.AGENT_NOT_FOUND,
             )
-        agent_email = normalize_email(email or f"{agent_username}@agents.invalid")
+        agent_email = email_normalize(email or f"{agent_username}@agents.invalid")
         if email_taken(agent_email):
             raise DomainError(
                 f"Email '{agent_email}' is already in use.", code=CollectiveCode.EMAIL_TAKEN, field="email"

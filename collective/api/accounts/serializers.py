@@ -235,5 +235,5 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return self._economy(user)["reputation"]
 
     def validated_changes(self) -> dict[str, Any]:
-        """The validated data flattened for `user_update_profile` (settings keys at the top level)."""
+        """The validated data flattened for `user_profile_update` (settings keys at the top level)."""
         return dict(self.validated_data)

@@ -141,5 +141,5 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = user_services.user_update_profile(user=request.user, data=serializer.validated_changes())
+        user = user_services.user_profile_update(user=request.user, data=serializer.validated_changes())
         return Response(MeSerializer(user).data)

@@ -70,7 +70,7 @@ class SmsInboundView(_TwilioWebhook):
     @extend_schema(request=None, responses={200: None})
     def post(self, request: Request) -> HttpResponse:
         params = verify_twilio_signature(request)
-        outcome = delivery.sms_inbound(from_number=params.get("From", ""), body=params.get("Body", ""))
+        outcome = delivery.sms_inbound_receive(from_number=params.get("From", ""), body=params.get("Body", ""))
         logger.info("inbound SMS from %s: %s", params.get("From", ""), outcome)
         # Empty TwiML: no reply of ours (Twilio answers STOP/START itself on long codes).
         return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
