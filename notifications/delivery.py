@@ -187,7 +187,9 @@ def sms_expire_stuck(*, now: dt.datetime | None = None) -> int:
     count = stuck.update(
         status=SmsStatus.UNKNOWN,
         error_code="worker_lost",
-        error_message="The worker stopped while handing this SMS to the provider; not retried, as it may have been sent.",
+        error_message=(
+            "The worker stopped while handing this SMS to the provider; not retried, as it may have been sent."
+        ),
         updated_at=now,
     )
     if count:

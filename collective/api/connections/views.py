@@ -1,4 +1,4 @@
-"""REST views and serializers for connections, follows and blocks. Views validate input, scope
+"""REST views for connections, follows and blocks (serializers: serializers.py). Views validate input, scope
 lookups through selectors (outsiders get 404), call one service, and serialize the result."""
 
 from __future__ import annotations
