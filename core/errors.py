@@ -255,7 +255,7 @@ RETRY_AFTER_SECONDS = 1
 
 # Not "nothing was saved": a connection lost during COMMIT cannot tell whether it committed. Sends
 # are idempotent by client_id, so a client may send the same request again.
-_UNAVAILABLE_DETAIL = {
+_UNAVAILABLE_DETAIL: dict[str, str] = {
     CoreCode.DATABASE_UNAVAILABLE: "The database is unavailable. Retry shortly.",
     CoreCode.CACHE_UNAVAILABLE: "A backing service (cache) is unavailable. Retry shortly.",
     CoreCode.QUEUE_UNAVAILABLE: "The task queue is unavailable. Retry shortly.",
