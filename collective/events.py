@@ -81,7 +81,7 @@ class PointsUnlocked(DomainEvent):
 
 def connection_data(connection: Connection) -> dict[str, Any]:
     # Imported here: the API module imports the services, which import this module.
-    from collective.api.connections import ConnectionSerializer
+    from collective.api.connections.serializers import ConnectionSerializer
 
     return dict(ConnectionSerializer(connection).data)
 

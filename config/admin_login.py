@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from collective.services.users import login_account_key, login_account_limit
-from config.ratelimit import Limit
+from core.ratelimit import Limit
 
 
 def _client_limit() -> Limit:

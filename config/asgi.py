@@ -205,10 +205,10 @@ django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from config.proxy import TrustedProxyMiddleware  # noqa: E402
+from core.proxy import TrustedProxyMiddleware  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
-# Proxy headers believed only from TRUSTED_PROXIES (config/proxy.py), for HTTP and WebSocket.
+# Proxy headers believed only from TRUSTED_PROXIES (core/proxy.py), for HTTP and WebSocket.
 application = TrustedProxyMiddleware(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))
 
 # Everything loaded so far (Django, the apps, their modules) lives as long as the process: move it

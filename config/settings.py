@@ -16,7 +16,7 @@ from typing import Any
 
 import dj_database_url
 
-from config.redis_options import client_options
+from core.redis_options import client_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COLLECTIVE_VAR_DIR", BASE_DIR / "var"))
@@ -158,7 +158,7 @@ if DATABASE_URL:
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
             # DB_POOL_TIMEOUT (s): how long a request waits for a connection. It is the time an
-            # outage takes to answer 503 (config/exceptions.py): with PostgreSQL down the pool is
+            # outage takes to answer 503 (core/errors.py): with PostgreSQL down the pool is
             # empty and every request waited the whole 10 s it used to be. Request threads never
             # outnumber the pool (ASGI_REQUEST_THREADS), so a healthy server does not wait here.
             "timeout": float(os.environ.get("DB_POOL_TIMEOUT") or 1.0),
@@ -246,9 +246,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "collective"),
-            # One pool per process, not one per request thread (see config/redis_pool.py).
-            # Timeouts and the retry of a connection a Redis restart broke: config/redis_options.py.
-            "OPTIONS": {"pool_class": "config.redis_pool.SharedConnectionPool", **client_options(asyncio=False)},
+            # One pool per process, not one per request thread (see core/redis_pool.py).
+            # Timeouts and the retry of a connection a Redis restart broke: core/redis_options.py.
+            "OPTIONS": {"pool_class": "core.redis_pool.SharedConnectionPool", **client_options(asyncio=False)},
         }
     }
 else:
@@ -318,13 +318,13 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.authentication.TokenAuthentication",
+        "core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
+        "core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -335,19 +335,19 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
         "realtime_ticket": os.environ.get("THROTTLE_REALTIME_TICKET", "30/min"),
-        # Failed logins per account from any address (config/ratelimit.py), API and admin alike.
+        # Failed logins per account from any address (core/ratelimit.py), API and admin alike.
         "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "20/hour"),
         # Offers and asks created per account (collective/api/offers.py).
         "create": os.environ.get("THROTTLE_CREATE", "30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Throttles count REMOTE_ADDR only: the client address config/proxy.py resolved. Unset, DRF
+    # Throttles count REMOTE_ADDR only: the client address core/proxy.py resolved. Unset, DRF
     # would take X-Forwarded-For from any client.
     "NUM_PROXIES": 0,
 }
@@ -380,10 +380,10 @@ if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 # Proxy headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from these addresses or
-# networks, comma-separated; default none (config/proxy.py). That is also how HTTPS behind a
+# networks, comma-separated; default none (core/proxy.py). That is also how HTTPS behind a
 # TLS-terminating proxy is known: no SECURE_PROXY_SSL_HEADER, which would believe anyone.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
-from config.proxy import parse_networks  # noqa: E402
+from core.proxy import parse_networks  # noqa: E402
 
 TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
 
@@ -420,7 +420,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"client_errors": {"()": "config.logging.ClientErrorFilter"}},
+    "filters": {"client_errors": {"()": "core.log_filters.ClientErrorFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.health import healthz
 from web.views import RedocView
 
 from .admin_login import admin_login
-from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -22,8 +22,8 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
-# JSON error bodies for /api/ paths that fail outside a DRF view (config/exceptions.py).
-handler400 = "config.exceptions.json_bad_request"
-handler403 = "config.exceptions.json_permission_denied"
-handler404 = "config.exceptions.json_not_found"
-handler500 = "config.exceptions.json_server_error"
+# JSON error bodies for /api/ paths that fail outside a DRF view (core/errors.py).
+handler400 = "core.errors.json_bad_request"
+handler403 = "core.errors.json_permission_denied"
+handler404 = "core.errors.json_not_found"
+handler500 = "core.errors.json_server_error"

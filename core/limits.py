@@ -12,6 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
+from core.errors import CoreCode
+
 OFFER_DESCRIPTION_MAX = 5_000
 OFFER_BODY_MAX = 20_000
 ASK_DESCRIPTION_MAX = 5_000
@@ -30,9 +32,11 @@ class JSONSizeValidator:
         try:
             size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
         except (TypeError, ValueError, RecursionError):
-            raise ValidationError("Not a JSON document this service can store.", code="invalid") from None
+            raise ValidationError("Not a JSON document this service can store.", code=CoreCode.INVALID) from None
         if size > self.max_bytes:
-            raise ValidationError(f"At most {self.max_bytes:,} bytes of JSON (this is {size:,}).", code="too_large")
+            raise ValidationError(
+                f"At most {self.max_bytes:,} bytes of JSON (this is {size:,}).", code=CoreCode.TOO_LARGE
+            )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JSONSizeValidator) and other.max_bytes == self.max_bytes

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from celery import signals
+from celery import current_app, signals
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -89,13 +89,12 @@ def enqueue(
 def publish(row: OutboxTask, *, using: str | None = None) -> bool:
     """Hand one outbox row to the broker, once. True when the broker took it (and the row says so).
     A failure is one WARNING line; the row stays for the flush."""
-    # Imported here: config.celery imports core (a KNOWN core -> config arrow, to be handed the app).
-    from config.celery import app
-
     eta = row.not_before if row.not_before > timezone.now() else None
     try:
         # send_task by name: the flush may run where the task's module was never imported.
-        app.send_task(
+        # The project's Celery app (config/celery.py) is the current one in every process that loads
+        # the settings; core does not import config.
+        current_app.send_task(
             row.task,
             args=row.args,
             kwargs=row.kwargs,

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -30,9 +30,7 @@ def _conf(name: str) -> Any:
 def broker_started_at(now: dt.datetime) -> dt.datetime | None:
     """When the Redis broker last started (None: not Redis, or unreachable). A Redis that restarts
     keeps nothing (docs/deployment.md): every message published to it before is gone."""
-    # Imported here: config.celery imports core (a KNOWN core -> config arrow).
-    from config.celery import app
-
+    app = current_app  # the project's app (config/celery.py); core does not import config
     url = app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://")):
         return None

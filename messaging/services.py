@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from collective.models import Ask, Block, Connection, Offer, User
 from collective.selectors.blocks import is_blocked
-from config.exceptions import Conflict, DomainError, Forbidden, NotFound, RateLimited
-from config.sql import prebuilt
+from core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from core.events import announce
+from core.sql import prebuilt
 from realtime.publish import publish
 
 from . import conf

@@ -123,7 +123,7 @@ def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None)
     return Decision("send", sms_id=sms.pk)
 
 
-def sms_record_verification(*, user: Any, verification_id: int, body: str) -> SmsMessage:
+def sms_verification_record(*, user: Any, verification_id: int, body: str) -> SmsMessage:
     """The SMS record of a verification code (not subject to the notification rules)."""
     return SmsMessage.objects.create(
         key=f"verification:{verification_id}",
@@ -248,7 +248,7 @@ START_WORDS = frozenset({"START", "YES", "UNSTOP", "OPTIN"})
 
 
 @transaction.atomic
-def sms_inbound(*, from_number: str, body: str) -> str:
+def sms_inbound_receive(*, from_number: str, body: str) -> str:
     """An SMS reply. STOP (and Twilio's other opt-out words) opts the number out and turns SMS off
     for its users; START opts it back in and turns SMS on again for users who verified it.
     Returns "opt_out", "opt_in" or "ignored"."""

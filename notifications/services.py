@@ -14,8 +14,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.exceptions import DEPENDENCY_ERRORS, DomainError, NotFound
+from core.errors import DEPENDENCY_ERRORS, CoreCode, DomainError, NotFound
 from core.outbox import enqueue_on_commit
+from notifications.errors import NotificationsCode
 from realtime.presence import is_online
 from realtime.publish import publish
 
@@ -186,9 +187,9 @@ def _parse_id(value: Any) -> int:
     try:
         result = int(value)
     except (TypeError, ValueError):
-        raise NotFound("No such notification.", code="not_found") from None
+        raise NotFound("No such notification.", code=CoreCode.NOT_FOUND) from None
     if not 1 <= result <= 2**63 - 1:
-        raise NotFound("No such notification.", code="not_found")
+        raise NotFound("No such notification.", code=CoreCode.NOT_FOUND)
     return result
 
 
@@ -199,7 +200,7 @@ def notification_mark_read(*, user: Any, notification_id: Any) -> Notification:
         Notification.objects.select_for_update().filter(pk=_parse_id(notification_id), recipient_id=user.pk).first()
     )
     if notification is None:
-        raise NotFound("No such notification.", code="not_found")
+        raise NotFound("No such notification.", code=CoreCode.NOT_FOUND)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -212,7 +213,7 @@ def notification_mark_all_read(*, user: Any) -> int:
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def notifications_mark_thread_read(*, user_id: int, thread_id: int) -> int:
+def notification_mark_thread_read(*, user_id: int, thread_id: int) -> int:
     """The user has read a thread to its end: its "new message" notification is read too, so the
     next message notifies again."""
     return Notification.objects.filter(
@@ -237,16 +238,16 @@ def sms_kind_enabled(*, user_id: int, kind: str) -> bool:
 def preferences_update(*, user: Any, data: Any) -> dict[str, dict[str, bool]]:
     """`{"<kind>": {"sms": bool}, ...}`: set the given kinds, leave the others."""
     if not isinstance(data, dict):
-        raise DomainError("Send an object of {kind: {sms: true|false}}.", code="invalid")
+        raise DomainError("Send an object of {kind: {sms: true|false}}.", code=CoreCode.INVALID)
     for kind, value in data.items():
         if kind not in NotificationKind.values:
             raise DomainError(
                 f"Unknown notification kind; one of: {', '.join(NotificationKind.values)}.",
-                code="invalid_kind",
+                code=NotificationsCode.INVALID_KIND,
                 field=str(kind)[:64],
             )
         if not isinstance(value, dict) or set(value) - {"sms"} or not isinstance(value.get("sms"), bool):
-            raise DomainError("Each kind takes {sms: true|false}.", code="invalid", field=kind)
+            raise DomainError("Each kind takes {sms: true|false}.", code=CoreCode.INVALID, field=kind)
     for kind, value in data.items():
         NotificationPreference.objects.update_or_create(user_id=user.pk, kind=kind, defaults={"sms": value["sms"]})
     return preferences_get(user=user)

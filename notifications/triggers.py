@@ -25,7 +25,7 @@ from messaging.events import MessageSent, ThreadRead
 
 from . import texts
 from .models import Notification, NotificationKind
-from .services import _online, notification_create, notifications_mark_thread_read
+from .services import _online, notification_create, notification_mark_thread_read
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def on_thread_read(event: ThreadRead) -> int:
     """Read to the end: the thread's "new message" notification is read too."""
     if not event.to_end:
         return 0
-    return notifications_mark_thread_read(user_id=event.user_id, thread_id=event.thread_id)
+    return notification_mark_thread_read(user_id=event.user_id, thread_id=event.thread_id)
 
 
 def on_points_unlock(event: PointsUnlocked) -> Notification | None:

@@ -27,7 +27,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.exceptions import DEPENDENCY_ERRORS
+from core.errors import DEPENDENCY_ERRORS
 
 from . import frames, presence, selectors
 from .auth import active_user, authenticate, ticket_of
@@ -106,7 +106,7 @@ def _ensure_sweeper() -> None:
 
 # --- the channel layer's health, per process ------------------------------------------------------
 # A Redis restart loses every group membership (Redis keeps nothing on disk), and the layer's
-# connections reconnect by themselves (config/redis_options.py): a socket would stay open, joined
+# connections reconnect by themselves (core/redis_options.py): a socket would stay open, joined
 # to nothing, and hear nothing more. And whatever was published while Redis was away exists only
 # in the event log. So one watcher per process asks Redis who it is (`run_id`, which changes on
 # every restart) every LAYER_WATCH_SECONDS; when Redis changed, or answers again after failing, it
@@ -657,7 +657,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         def mark() -> None:
             from django.core.exceptions import ObjectDoesNotExist
 
-            from config.exceptions import DomainError
+            from core.errors import DomainError
             from messaging import services
             from messaging.selectors import thread_get_for_user
 

@@ -1,5 +1,5 @@
 """The channel layer of the production topology: channels_redis, with its blocking pop kept under
-the Redis socket timeout (config/redis_options.py).
+the Redis socket timeout (core/redis_options.py).
 
 channels_redis waits for messages with `BZPOPMIN key 5`; redis-py 8 reads every reply with a 5 s
 socket timeout. An idle socket's receive therefore raced the two timeouts, and when the read lost,
@@ -17,7 +17,7 @@ from typing import Any
 
 from channels_redis.core import RedisChannelLayer
 
-from config import redis_options
+from core import redis_options
 
 
 class RedisLayer(RedisChannelLayer):

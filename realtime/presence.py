@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 
-from config.redis_options import client_options
+from core.redis_options import client_options
 
 PREFIX = "collective:presence:"
 

@@ -18,7 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
 
-from config.exceptions import DEPENDENCY_ERRORS
+from core.errors import DEPENDENCY_ERRORS
 
 from .catalogue import DURABLE_TYPES, EPHEMERAL_TYPES
 from .models import Event, Stream

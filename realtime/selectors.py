@@ -8,7 +8,7 @@ from django.db import connections, router
 from django.db.models import Q
 
 from collective.models import Block, Connection, Follow
-from config.sql import prebuilt
+from core.sql import prebuilt
 from messaging.models import Thread
 
 from .models import Event, Stream

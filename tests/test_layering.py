@@ -239,50 +239,10 @@ KNOWN: list[tuple[str, str, str, str]] = [
         "collective.api.common",
         "the public user shape is shared through collective's api; to become collective.representations",
     ),
-    # --- core → config
-    (
-        "core",
-        "core.outbox",
-        "config.celery",
-        "the outbox flush sends through the Celery app object; to be handed the app (or use current_app)",
-    ),
-    ("core", "core.tasks", "config.celery", "tasks are declared on config's Celery app; to use shared_task"),
-    # --- apps → config (wiring only): shared code that lives in config and belongs in core
-    (
-        "upward",
-        "*",
-        "config.exceptions",
-        "the error types and their codes live in config; to move to core (architecture.md: core holds errors)",
-    ),
-    (
-        "upward",
-        "*",
-        "config.pagination",
-        "cursor pagination lives in config; to move to core (architecture.md: core holds pagination)",
-    ),
-    (
-        "upward",
-        "*",
-        "config.sql",
-        "prebuilt SQL lives in config; to move to core (architecture.md: core holds prebuilt SQL)",
-    ),
-    (
-        "upward",
-        "realtime.*",
-        "config.redis_options",
-        "the Redis client options live in config; to move to core (or realtime.layer), config keeps settings",
-    ),
-    ("upward", "collective.services.users", "config.ratelimit", "the rate limiter lives in config; to move to core"),
 ]
 
 # Packages that import each other directly, with the arrows that make the pair.
 KNOWN_MUTUAL: list[tuple[str, str, str]] = [
-    (
-        "collective",
-        "config",
-        "apps import config.exceptions (and ratelimit); config.admin_login calls collective.services.users",
-    ),
-    ("config", "realtime", "realtime imports config.exceptions/redis_options/sql; config.asgi routes to realtime"),
     (
         "collective",
         "messaging",
@@ -307,7 +267,7 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
 # The packages tangled in one strongly connected component today (every one reaches every other).
 # A package joining it, or a second tangle, fails; when it shrinks, shrink this.
 KNOWN_TANGLES: list[frozenset[str]] = [
-    frozenset({"collective", "config", "core", "messaging", "notifications", "realtime"}),
+    frozenset({"collective", "messaging", "notifications", "realtime"}),
 ]
 
 

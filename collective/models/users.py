@@ -6,10 +6,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from collective.errors import CollectiveCode
+
 E164_VALIDATOR = RegexValidator(
     regex=r"^\+[1-9]\d{6,14}$",
     message="Enter a phone number in E.164 format, e.g. +14155550123.",
-    code="invalid_phone",
+    code=CollectiveCode.INVALID_PHONE,
 )
 
 

@@ -8,16 +8,17 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from collective.errors import CollectiveCode
 from collective.models import Block, User
 from collective.services.follows import follow_remove_if_exists, valid_id
-from config.exceptions import DomainError, NotFound
+from core.errors import CoreCode, DomainError, NotFound
 
 
 def _user_id(value: Any, field: str) -> int:
     try:
         return int(getattr(value, "pk", value))
     except (TypeError, ValueError):
-        raise DomainError(f"{field} must be a user id.", code="invalid", field=field) from None
+        raise DomainError(f"{field} must be a user id.", code=CoreCode.INVALID, field=field) from None
 
 
 @transaction.atomic
@@ -26,17 +27,19 @@ def block_create(*, blocker: User, blocked: User | int) -> Block:
     adjusted); the blocker's own follow of them, connections and threads are left as they are."""
     blocked_id = _user_id(blocked, "user")
     if blocked_id == blocker.pk:
-        raise DomainError("You cannot block yourself.", code="self_block", field="user")
+        raise DomainError("You cannot block yourself.", code=CollectiveCode.SELF_BLOCK, field="user")
     target = User.objects.filter(pk=blocked_id).first() if valid_id(blocked_id) else None
     if target is None:
-        raise DomainError("No such user.", code="user_not_found", field="user")
+        raise DomainError("No such user.", code=CollectiveCode.USER_NOT_FOUND, field="user")
     if Block.objects.filter(blocker_id=blocker.pk, blocked_id=target.pk).exists():
-        raise DomainError("You have already blocked this user.", code="already_blocked", field="user")
+        raise DomainError("You have already blocked this user.", code=CollectiveCode.ALREADY_BLOCKED, field="user")
     try:
         with transaction.atomic():
             block = Block.objects.create(blocker=blocker, blocked=target)
     except IntegrityError:
-        raise DomainError("You have already blocked this user.", code="already_blocked", field="user") from None
+        raise DomainError(
+            "You have already blocked this user.", code=CollectiveCode.ALREADY_BLOCKED, field="user"
+        ) from None
     follow_remove_if_exists(follower_id=target.pk, following_id=blocker.pk)
     return block
 
@@ -46,7 +49,7 @@ def block_delete(*, blocker: User, blocked: User | int) -> None:
     """Unblock. Nothing removed by the block (a follow) comes back by itself."""
     blocked_id = _user_id(blocked, "user")
     if not valid_id(blocked_id):
-        raise NotFound("You have not blocked this user.", code="not_blocked")
+        raise NotFound("You have not blocked this user.", code=CollectiveCode.NOT_BLOCKED)
     deleted, _ = Block.objects.filter(blocker_id=blocker.pk, blocked_id=blocked_id).delete()
     if not deleted:
-        raise NotFound("You have not blocked this user.", code="not_blocked")
+        raise NotFound("You have not blocked this user.", code=CollectiveCode.NOT_BLOCKED)

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from collective import events
+from collective.errors import CollectiveCode
 from collective.models import (
     Ask,
     AskStatus,
@@ -32,7 +33,7 @@ from collective.models import (
 from collective.models.connections import FINAL_STATUSES
 from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
-from config.exceptions import Conflict, DomainError, NotFound
+from core.errors import Conflict, CoreCode, DomainError, NotFound
 from core.events import announce
 from messaging.services import message_send, thread_get_or_create
 from realtime.publish import publish
@@ -96,9 +97,9 @@ def _as_int(value: Any, field: str) -> int:
     try:
         result = int(_pk(value))
     except (TypeError, ValueError):
-        raise DomainError(f"{field} must be an id.", code="invalid", field=field) from None
+        raise DomainError(f"{field} must be an id.", code=CoreCode.INVALID, field=field) from None
     if not 1 <= result <= 2**63 - 1:  # bigint keys; never hand the database a number it cannot hold
-        raise DomainError(f"{field} must be an id.", code="invalid", field=field)
+        raise DomainError(f"{field} must be an id.", code=CoreCode.INVALID, field=field)
     return result
 
 
@@ -107,29 +108,29 @@ def _visible_offer(offer_id: int, initiator: User) -> Offer:
     and an owner who blocked the initiator is hidden behind the same 404 (the block stays secret)."""
     offer = Offer.objects.select_related("user").filter(pk=offer_id).first()
     if offer is None or (offer.user_id != initiator.pk and not offer.is_public):
-        raise NotFound("No such offer.", code="offer_not_found", field="offer")
+        raise NotFound("No such offer.", code=CollectiveCode.OFFER_NOT_FOUND, field="offer")
     if not offer.user.is_active or is_blocked(blocker_id=offer.user_id, blocked_id=initiator.pk):
-        raise NotFound("No such offer.", code="offer_not_found", field="offer")
+        raise NotFound("No such offer.", code=CollectiveCode.OFFER_NOT_FOUND, field="offer")
     return offer
 
 
 def _visible_ask(ask_id: int, initiator: User) -> Ask:
     ask = Ask.objects.select_related("user").filter(pk=ask_id).first()
     if ask is None or (ask.user_id != initiator.pk and not ask.is_public):
-        raise NotFound("No such ask.", code="ask_not_found", field="ask")
+        raise NotFound("No such ask.", code=CollectiveCode.ASK_NOT_FOUND, field="ask")
     if not ask.user.is_active or is_blocked(blocker_id=ask.user_id, blocked_id=initiator.pk):
-        raise NotFound("No such ask.", code="ask_not_found", field="ask")
+        raise NotFound("No such ask.", code=CollectiveCode.ASK_NOT_FOUND, field="ask")
     return ask
 
 
 def _direct_responder(responder: Any, initiator: User) -> User:
     if responder is None or responder == "":
-        raise DomainError("A direct connection needs a responder.", code="required", field="responder")
+        raise DomainError("A direct connection needs a responder.", code=CoreCode.REQUIRED, field="responder")
     responder_id = _as_int(responder, "responder")
     user = User.objects.filter(pk=responder_id, is_active=True).first()
     # A blocker looks exactly like an unknown user to the one they blocked.
     if user is None or is_blocked(blocker_id=user.pk, blocked_id=initiator.pk):
-        raise DomainError("No such user.", code="user_not_found", field="responder")
+        raise DomainError("No such user.", code=CollectiveCode.USER_NOT_FOUND, field="responder")
     return user
 
 
@@ -148,7 +149,8 @@ def _active_duplicate_exists(*, initiator: User, responder: User, offer: Offer |
 
 def _duplicate() -> Conflict:
     return Conflict(
-        "You already have an active connection with this user for this offer or ask.", code="duplicate_connection"
+        "You already have an active connection with this user for this offer or ask.",
+        code=CollectiveCode.DUPLICATE_CONNECTION,
     )
 
 
@@ -170,19 +172,21 @@ def connection_create(
     """
     message = (initial_message or "").strip()
     if not message:
-        raise DomainError("Write a first message.", code="required", field="initial_message")
+        raise DomainError("Write a first message.", code=CoreCode.REQUIRED, field="initial_message")
     if len(message) > INITIAL_MESSAGE_MAX_LENGTH:
         raise DomainError(
             f"The first message can be at most {INITIAL_MESSAGE_MAX_LENGTH} characters.",
-            code="max_length",
+            code=CoreCode.MAX_LENGTH,
             field="initial_message",
         )
     if offer is not None and ask is not None:
-        raise DomainError("A connection is about an offer or an ask, not both.", code="ask_and_offer", field="offer")
+        raise DomainError(
+            "A connection is about an offer or an ask, not both.", code=CollectiveCode.ASK_AND_OFFER, field="offer"
+        )
     if connection_type is not None and connection_type not in ConnectionType.values:
         raise DomainError(
             f"connection_type must be one of: {', '.join(ConnectionType.values)}.",
-            code="invalid_choice",
+            code=CoreCode.INVALID_CHOICE,
             field="connection_type",
         )
 
@@ -199,34 +203,36 @@ def connection_create(
     else:
         if connection_type not in (None, ConnectionType.DIRECT):
             field = "offer" if connection_type == ConnectionType.OFFER_INQUIRY else "ask"
-            raise DomainError(f"A {connection_type} connection needs an {field}.", code="required", field=field)
+            raise DomainError(f"A {connection_type} connection needs an {field}.", code=CoreCode.REQUIRED, field=field)
         inferred = ConnectionType.DIRECT
         target = _direct_responder(responder, initiator)
 
     if connection_type is not None and connection_type != inferred:
         raise DomainError(
             f"connection_type {connection_type!r} does not match the request; it would be {inferred!r}.",
-            code="connection_type_mismatch",
+            code=CollectiveCode.CONNECTION_TYPE_MISMATCH,
             field="connection_type",
         )
     if inferred != ConnectionType.DIRECT and responder is not None and _pk(responder) != target.pk:
         raise DomainError(
             "The responder is the owner of the offer or ask; leave it out.",
-            code="responder_mismatch",
+            code=CollectiveCode.RESPONDER_MISMATCH,
             field="responder",
         )
     if target.pk == initiator.pk:
         self_field = "responder" if inferred == ConnectionType.DIRECT else None
-        raise DomainError("You cannot connect with yourself.", code="self_connection", field=self_field)
+        raise DomainError("You cannot connect with yourself.", code=CollectiveCode.SELF_CONNECTION, field=self_field)
     if is_blocked(blocker_id=initiator.pk, blocked_id=target.pk):
-        raise DomainError("You have blocked this user; unblock them first.", code="user_blocked")
+        raise DomainError("You have blocked this user; unblock them first.", code=CollectiveCode.USER_BLOCKED)
 
     if offer_obj is not None and offer_obj.status != OfferStatus.ACTIVE:
         raise DomainError(
-            "This offer is not accepting connections right now.", code="offer_not_accepting", field="offer"
+            "This offer is not accepting connections right now.", code=CollectiveCode.OFFER_NOT_ACCEPTING, field="offer"
         )
     if ask_obj is not None and (ask_obj.is_archived or ask_obj.status not in (AskStatus.OPEN, AskStatus.IN_PROGRESS)):
-        raise DomainError("This ask is not accepting responses any more.", code="ask_not_accepting", field="ask")
+        raise DomainError(
+            "This ask is not accepting responses any more.", code=CollectiveCode.ASK_NOT_ACCEPTING, field="ask"
+        )
 
     if _active_duplicate_exists(initiator=initiator, responder=target, offer=offer_obj, ask=ask_obj):
         raise _duplicate()
@@ -346,26 +352,28 @@ def _award_completion(connection: Connection) -> None:
 def _lock(connection: Connection, actor: User) -> Connection:
     locked = Connection.objects.select_for_update().filter(pk=connection.pk).first()
     if locked is None or not locked.is_participant(actor):
-        raise NotFound("No such connection.", code="not_found")
+        raise NotFound("No such connection.", code=CoreCode.NOT_FOUND)
     return locked
 
 
 def _check_transition(connection: Connection, actor: User, status: str) -> None:
     current = connection.status
     if status not in S.values:
-        raise DomainError(f"status must be one of: {', '.join(S.values)}.", code="invalid_choice", field="status")
+        raise DomainError(
+            f"status must be one of: {', '.join(S.values)}.", code=CoreCode.INVALID_CHOICE, field="status"
+        )
     if current in FINAL_STATUSES:
-        raise Conflict(f"The connection is {current}; that is final.", code="connection_final")
+        raise Conflict(f"The connection is {current}; that is final.", code=CollectiveCode.CONNECTION_FINAL)
     who = TRANSITIONS.get((current, status))
     if who is None:
-        raise Conflict(f"A connection cannot go from {current} to {status}.", code="illegal_transition")
+        raise Conflict(f"A connection cannot go from {current} to {status}.", code=CollectiveCode.ILLEGAL_TRANSITION)
     is_initiator = actor.pk == connection.initiator_id
     if who == RESPONDER and is_initiator:
-        raise Conflict(f"Only the responder can {_VERB.get(status, status)}.", code="only_responder")
+        raise Conflict(f"Only the responder can {_VERB.get(status, status)}.", code=CollectiveCode.ONLY_RESPONDER)
     if who == INITIATOR and not is_initiator:
         raise Conflict(
             f"Only the initiator can {_VERB.get(status, status)}; the responder declines instead.",
-            code="only_initiator",
+            code=CollectiveCode.ONLY_INITIATOR,
         )
 
 
@@ -390,7 +398,8 @@ def _apply_price(connection: Connection, agreed_price_cents: int | None) -> list
         return []
     if connection.status in FINAL_STATUSES:
         raise Conflict(
-            f"The connection is {connection.status}; its price can no longer change.", code="connection_final"
+            f"The connection is {connection.status}; its price can no longer change.",
+            code=CollectiveCode.CONNECTION_FINAL,
         )
     if agreed_price_cents is not None and (
         isinstance(agreed_price_cents, bool)
@@ -399,7 +408,7 @@ def _apply_price(connection: Connection, agreed_price_cents: int | None) -> list
     ):
         raise DomainError(
             f"agreed_price_cents must be a whole number from 0 to {PRICE_MAX_CENTS}.",
-            code="invalid",
+            code=CoreCode.INVALID,
             field="agreed_price_cents",
         )
     connection.agreed_price_cents = agreed_price_cents
@@ -461,17 +470,19 @@ def connection_rate(*, connection: Connection, actor: User, rating: int, feedbac
     responder. Once per participant; a second attempt is a 409."""
     locked = _lock(connection, actor)
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise DomainError("rating must be a whole number from 1 to 5.", code="invalid_rating", field="rating")
+        raise DomainError(
+            "rating must be a whole number from 1 to 5.", code=CollectiveCode.INVALID_RATING, field="rating"
+        )
     feedback = (feedback or "").strip()
     if len(feedback) > FEEDBACK_MAX_LENGTH:
         raise DomainError(
-            f"feedback can be at most {FEEDBACK_MAX_LENGTH} characters.", code="max_length", field="feedback"
+            f"feedback can be at most {FEEDBACK_MAX_LENGTH} characters.", code=CoreCode.MAX_LENGTH, field="feedback"
         )
     if locked.status != S.COMPLETED:
-        raise Conflict("A connection can be rated only once it is completed.", code="not_completed")
+        raise Conflict("A connection can be rated only once it is completed.", code=CollectiveCode.NOT_COMPLETED)
     side = "initiator" if actor.pk == locked.initiator_id else "responder"
     if getattr(locked, f"{side}_rating") is not None:
-        raise Conflict("You have already rated this connection.", code="already_rated")
+        raise Conflict("You have already rated this connection.", code=CollectiveCode.ALREADY_RATED)
     setattr(locked, f"{side}_rating", rating)
     setattr(locked, f"{side}_feedback", feedback)
     locked.save(update_fields=[f"{side}_rating", f"{side}_feedback", "updated_at"])

@@ -8,11 +8,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
+from collective.errors import CollectiveCode
 from collective.models import CreditCost, CreditTransaction, CreditTransactionType, PeerBadgeType, PointsAction, User
 from collective.models.credits import DEBIT_TYPES, DEFAULT_CREDIT_COSTS
 from collective.models.rewards import PEER_BADGES
-from collective.services.points import lock_users, points_award, validate_points_amount
-from config.exceptions import Conflict, DomainError, NotFound
+from collective.services.points import lock_users, points_amount_validate, points_award
+from core.errors import Conflict, CoreCode, DomainError, NotFound
 
 T = CreditTransactionType
 
@@ -58,10 +59,12 @@ def credits_apply(
     user_id = int(user.pk if isinstance(user, User) else user)
     locked = lock_users([user_id]).get(user_id)
     if locked is None:
-        raise NotFound("No such user.", code="user_not_found")
+        raise NotFound("No such user.", code=CollectiveCode.USER_NOT_FOUND)
     balance = locked.credit_balance + amount
     if balance < 0:
-        raise Conflict(f"You have {locked.credit_balance} credits; that needs {-amount}.", code="insufficient_credits")
+        raise Conflict(
+            f"You have {locked.credit_balance} credits; that needs {-amount}.", code=CollectiveCode.INSUFFICIENT_CREDITS
+        )
     row = CreditTransaction.objects.create(
         user_id=user_id,
         amount=amount,
@@ -85,16 +88,16 @@ def credits_apply(
 @transaction.atomic
 def credits_convert_points(*, user: User, points: Any) -> CreditTransaction:
     """Convert points to credits: 100 points -> 10 credits, in whole blocks of 100, one way."""
-    points = validate_points_amount(points)
+    points = points_amount_validate(points)
     if points < POINTS_PER_BLOCK or points % POINTS_PER_BLOCK:
         raise DomainError(
             f"Convert at least {POINTS_PER_BLOCK} points, in multiples of {POINTS_PER_BLOCK}.",
-            code="invalid_conversion",
+            code=CollectiveCode.INVALID_CONVERSION,
             field="points",
         )
     locked = lock_users([user.pk])[user.pk]
     if locked.total_points < points:
-        raise Conflict(f"You have {locked.total_points} points.", code="insufficient_points")
+        raise Conflict(f"You have {locked.total_points} points.", code=CollectiveCode.INSUFFICIENT_POINTS)
     credits = points // POINTS_PER_BLOCK * CREDITS_PER_BLOCK
     row = credits_apply(
         user=user,
@@ -107,7 +110,7 @@ def credits_convert_points(*, user: User, points: Any) -> CreditTransaction:
     return row
 
 
-def giftable_credits(user_id: int) -> int:
+def credits_giftable(user_id: int) -> int:
     """How many of the user's credits they may gift: what they hold, but not more than they
     bought or got from other people minus what they gifted on. Credits converted from points
     (even giftable ones: gift the points instead) and bonuses stay spendable by the user but
@@ -128,7 +131,9 @@ def _client_id(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > CLIENT_ID_MAX:
         raise DomainError(
-            f"client_id must be a string of at most {CLIENT_ID_MAX} characters.", code="invalid", field="client_id"
+            f"client_id must be a string of at most {CLIENT_ID_MAX} characters.",
+            code=CoreCode.INVALID,
+            field="client_id",
         )
     return value
 
@@ -138,17 +143,17 @@ def credits_spend(*, user: User, feature: Any, client_id: Any = None) -> tuple[C
     """Debit the cost of `feature` (a CreditCost slug). With a `client_id`, a repeated request
     returns the first debit instead of charging twice. Returns (row, created)."""
     if not isinstance(feature, str) or not feature:
-        raise DomainError("Name the feature to pay for.", code="required", field="feature")
+        raise DomainError("Name the feature to pay for.", code=CoreCode.REQUIRED, field="feature")
     client_id = _client_id(client_id)
     cost = CreditCost.objects.filter(slug=feature, is_active=True).first()
     if cost is None:
-        raise DomainError(f"Unknown feature {feature[:50]!r}.", code="unknown_feature", field="feature")
+        raise DomainError(f"Unknown feature {feature[:50]!r}.", code=CollectiveCode.UNKNOWN_FEATURE, field="feature")
     lock_users([user.pk])  # the existence check below must see parallel spends of this user
     if client_id:
         earlier = CreditTransaction.objects.filter(user=user, client_id=client_id).first()
         if earlier is not None:
             if earlier.feature != feature:
-                raise Conflict("This client_id was used for another spend.", code="client_id_reused")
+                raise Conflict("This client_id was used for another spend.", code=CoreCode.CLIENT_ID_REUSED)
             return earlier, False
     try:
         with transaction.atomic():
@@ -171,10 +176,10 @@ def credits_refund(*, usage: CreditTransaction, description: str = "") -> Credit
     """Give back a usage debit in full (a failed AI job). At most once per usage (a database
     constraint); a second refund is a 409."""
     if usage.transaction_type != T.USAGE:
-        raise DomainError("Only a usage can be refunded.", code="not_refundable")
+        raise DomainError("Only a usage can be refunded.", code=CollectiveCode.NOT_REFUNDABLE)
     lock_users([usage.user_id])  # serialises two refunds of the same usage
     if CreditTransaction.objects.filter(related_transaction=usage, transaction_type=T.REFUND).exists():
-        raise Conflict("This usage was already refunded.", code="already_refunded")
+        raise Conflict("This usage was already refunded.", code=CollectiveCode.ALREADY_REFUNDED)
     try:
         with transaction.atomic():
             return credits_apply(
@@ -186,14 +191,16 @@ def credits_refund(*, usage: CreditTransaction, description: str = "") -> Credit
                 description=description or f"Refund: {usage.description}",
             )
     except IntegrityError:
-        raise Conflict("This usage was already refunded.", code="already_refunded") from None
+        raise Conflict("This usage was already refunded.", code=CollectiveCode.ALREADY_REFUNDED) from None
 
 
 @transaction.atomic
 def credits_bonus(*, user: User, amount: int, description: str) -> CreditTransaction:
     """A platform bonus or promotion (staff / admin)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise DomainError("A bonus is a positive whole number of credits.", code="invalid_amount", field="amount")
+        raise DomainError(
+            "A bonus is a positive whole number of credits.", code=CollectiveCode.INVALID_AMOUNT, field="amount"
+        )
     return credits_apply(user=user, amount=amount, transaction_type=T.BONUS, description=description)
 
 

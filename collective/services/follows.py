@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from collective import events
+from collective.errors import CollectiveCode
 from collective.models import Follow, PointsAction, User
 from collective.selectors.blocks import is_blocked
 from collective.services.points import points_award
-from config.exceptions import DomainError, NotFound
+from core.errors import CoreCode, DomainError, NotFound
 from core.events import announce
 from realtime.publish import publish
 
@@ -24,7 +25,7 @@ def _user_id(value: Any, field: str) -> int:
     try:
         return int(getattr(value, "pk", value))
     except (TypeError, ValueError):
-        raise DomainError(f"{field} must be a user id.", code="invalid", field=field) from None
+        raise DomainError(f"{field} must be a user id.", code=CoreCode.INVALID, field=field) from None
 
 
 def valid_id(value: int) -> bool:
@@ -48,20 +49,24 @@ def follow_create(*, follower: User, following: User | int) -> Follow:
     hears `follow.created`. Self-follow and duplicates are 400s, as the contract says."""
     following_id = _user_id(following, "following")
     if following_id == follower.pk:
-        raise DomainError("You cannot follow yourself.", code="self_follow", field="following")
+        raise DomainError("You cannot follow yourself.", code=CollectiveCode.SELF_FOLLOW, field="following")
     target = User.objects.filter(pk=following_id, is_active=True).first() if valid_id(following_id) else None
     # A user who blocked the follower is indistinguishable from one that does not exist.
     if target is None or is_blocked(blocker_id=target.pk, blocked_id=follower.pk):
-        raise DomainError("No such user.", code="user_not_found", field="following")
+        raise DomainError("No such user.", code=CollectiveCode.USER_NOT_FOUND, field="following")
     if is_blocked(blocker_id=follower.pk, blocked_id=target.pk):
-        raise DomainError("You have blocked this user; unblock them first.", code="user_blocked", field="following")
+        raise DomainError(
+            "You have blocked this user; unblock them first.", code=CollectiveCode.USER_BLOCKED, field="following"
+        )
     if Follow.objects.filter(follower_id=follower.pk, following_id=target.pk).exists():
-        raise DomainError("You already follow this user.", code="already_following", field="following")
+        raise DomainError("You already follow this user.", code=CollectiveCode.ALREADY_FOLLOWING, field="following")
     try:
         with transaction.atomic():  # the unique constraint settles a race between two requests
             follow = Follow.objects.create(follower=follower, following=target)
     except IntegrityError:
-        raise DomainError("You already follow this user.", code="already_following", field="following") from None
+        raise DomainError(
+            "You already follow this user.", code=CollectiveCode.ALREADY_FOLLOWING, field="following"
+        ) from None
     _bump_counts(follower_id=follower.pk, following_id=target.pk, delta=1)
     # §8.2 "Get followed" +2, once per (followed, follower) ever: the ledger's unique key makes
     # a follow/unfollow/follow loop award nothing the second time. Daily-capped.
@@ -85,4 +90,4 @@ def follow_delete(*, follower: User, following: User | int) -> None:
     """Unfollow. Not following is a 404 (there is nothing to delete). No event."""
     following_id = _user_id(following, "following")
     if not valid_id(following_id) or not follow_remove_if_exists(follower_id=follower.pk, following_id=following_id):
-        raise NotFound("You do not follow this user.", code="not_following")
+        raise NotFound("You do not follow this user.", code=CollectiveCode.NOT_FOLLOWING)

@@ -18,10 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from collective.errors import CollectiveCode
 from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, PricingType, Taxonomy, Tool
 from collective.models.taxonomy import CATEGORY_TYPES, TAG_TYPES
 from collective.services.points import offer_points_reverse, points_award, toast_batch
-from config.exceptions import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden
 from core.rendering import render_markdown
 
 MAX_TAGS = 20
@@ -86,19 +87,21 @@ def _check_category(category: Taxonomy | None) -> None:
         return
     if category.taxonomy_type not in CATEGORY_TYPES or not category.is_active:
         raise DomainError(
-            f"'{category.slug}' is not an active offer category.", code="invalid_category", field="category"
+            f"'{category.slug}' is not an active offer category.",
+            code=CollectiveCode.INVALID_CATEGORY,
+            field="category",
         )
 
 
 def _check_tags(tags: Iterable[Taxonomy]) -> list[Taxonomy]:
     tags = list({t.pk: t for t in tags}.values())
     if len(tags) > MAX_TAGS:
-        raise DomainError(f"At most {MAX_TAGS} tags.", code="too_many_tags", field="tags")
+        raise DomainError(f"At most {MAX_TAGS} tags.", code=CollectiveCode.TOO_MANY_TAGS, field="tags")
     bad = sorted(t.slug for t in tags if t.taxonomy_type not in TAG_TYPES or not t.is_active)
     if bad:
         raise DomainError(
             f"Tags must be active 'skill' or 'topic' entries; not allowed: {', '.join(bad)}.",
-            code="invalid_tags",
+            code=CollectiveCode.INVALID_TAGS,
             field="tags",
         )
     return tags
@@ -107,17 +110,19 @@ def _check_tags(tags: Iterable[Taxonomy]) -> list[Taxonomy]:
 def _check_tools(tools: Iterable[Tool]) -> list[Tool]:
     tools = list({t.pk: t for t in tools}.values())
     if len(tools) > MAX_TOOLS:
-        raise DomainError(f"At most {MAX_TOOLS} tools.", code="too_many_tools", field="tools")
+        raise DomainError(f"At most {MAX_TOOLS} tools.", code=CollectiveCode.TOO_MANY_TOOLS, field="tools")
     bad = sorted(t.slug for t in tools if not t.is_active)
     if bad:
-        raise DomainError(f"Tools no longer in the directory: {', '.join(bad)}.", code="invalid_tools", field="tools")
+        raise DomainError(
+            f"Tools no longer in the directory: {', '.join(bad)}.", code=CollectiveCode.INVALID_TOOLS, field="tools"
+        )
     return tools
 
 
 def _check_fields(data: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise DomainError(f"Not writable: {', '.join(unknown)}.", code="not_writable", field=unknown[0])
+        raise DomainError(f"Not writable: {', '.join(unknown)}.", code=CollectiveCode.NOT_WRITABLE, field=unknown[0])
 
 
 def _apply_offer_pricing(offer: Offer, data: dict[str, Any]) -> None:
@@ -136,25 +141,27 @@ def _apply_offer_pricing(offer: Offer, data: dict[str, Any]) -> None:
             offer.pricing_type = PricingType.FREE
         if offer.price_cents:
             raise DomainError(
-                "A free offer has no price (price_cents must be 0).", code="free_offer_priced", field="price_cents"
+                "A free offer has no price (price_cents must be 0).",
+                code=CollectiveCode.FREE_OFFER_PRICED,
+                field="price_cents",
             )
         if offer.pricing_type != PricingType.FREE:
             raise DomainError(
                 "A free offer has pricing type 'free'; set is_paid to true for another pricing type.",
-                code="free_offer_pricing_type",
+                code=CollectiveCode.FREE_OFFER_PRICING_TYPE,
                 field="pricing_type",
             )
         return
     if offer.pricing_type == PricingType.FREE:
         raise DomainError(
             "A paid offer needs a pricing type other than 'free' (one_time, hourly, monthly, custom).",
-            code="paid_offer_free_pricing",
+            code=CollectiveCode.PAID_OFFER_FREE_PRICING,
             field="pricing_type",
         )
     if offer.pricing_type in PRICED_TYPES and not offer.price_cents:
         raise DomainError(
             f"A paid '{offer.pricing_type}' offer needs a price above 0.",
-            code="paid_offer_no_price",
+            code=CollectiveCode.PAID_OFFER_NO_PRICE,
             field="price_cents",
         )
 
@@ -171,7 +178,7 @@ def _apply_ask_budget(ask: Ask, data: dict[str, Any]) -> None:
             elif getattr(ask, field) is not None:
                 raise DomainError(
                     "Only a paid opportunity has a budget; set is_paid_opportunity to true.",
-                    code="unpaid_ask_budget",
+                    code=CollectiveCode.UNPAID_ASK_BUDGET,
                     field=field,
                 )
     if (
@@ -180,14 +187,16 @@ def _apply_ask_budget(ask: Ask, data: dict[str, Any]) -> None:
         and ask.budget_min_cents > ask.budget_max_cents
     ):
         raise DomainError(
-            "Minimum budget cannot exceed maximum budget.", code="budget_min_exceeds_max", field="budget_min_cents"
+            "Minimum budget cannot exceed maximum budget.",
+            code=CollectiveCode.BUDGET_MIN_EXCEEDS_MAX,
+            field="budget_min_cents",
         )
 
 
 def _check_expiry(data: dict[str, Any]) -> None:
     expires_at = data.get("expires_at")
     if expires_at is not None and expires_at <= timezone.now():
-        raise DomainError("expires_at must be in the future.", code="expires_in_past", field="expires_at")
+        raise DomainError("expires_at must be in the future.", code=CollectiveCode.EXPIRES_IN_PAST, field="expires_at")
 
 
 def _save_new_with_slug(instance: Offer | Ask) -> None:
@@ -209,7 +218,7 @@ def _save_new_with_slug(instance: Offer | Ask) -> None:
             # First retry: the next sequential slug. Losing again means a burst on the same
             # title, so leave the sequential scheme for a random suffix.
             instance.slug = f"{_base_slug(instance)}-{secrets.token_hex(3)}" if attempt else ""
-    raise Conflict("Could not allocate a unique slug; try again.", code="slug_conflict")
+    raise Conflict("Could not allocate a unique slug; try again.", code=CollectiveCode.SLUG_CONFLICT)
 
 
 def _base_slug(instance: Offer | Ask) -> str:
@@ -227,7 +236,7 @@ def _set_relations(instance: Offer | Ask, *, tags: list | None, tools: list | No
 
 def _require_owner(instance: Offer | Ask, actor) -> None:
     if actor is None or instance.user_id != actor.pk:
-        raise Forbidden("Only the owner may change this.", code="not_owner")
+        raise Forbidden("Only the owner may change this.", code=CollectiveCode.NOT_OWNER)
 
 
 # --- offers ------------------------------------------------------------------------------------
@@ -240,7 +249,9 @@ _OFFER_SPECIAL = _OFFER_PRICING | {"tags", "tools", "status"}
 def _offer_status(offer: Offer, status: str) -> None:
     if status not in OFFER_CLIENT_STATUSES:
         raise DomainError(
-            "Status must be draft, active or paused; archive with DELETE.", code="invalid_status", field="status"
+            "Status must be draft, active or paused; archive with DELETE.",
+            code=CollectiveCode.INVALID_STATUS,
+            field="status",
         )
     offer.status = status
     if status == OfferStatus.ACTIVE and offer.published_at is None:
@@ -281,7 +292,7 @@ def offer_update(*, offer: Offer, actor, data: dict[str, Any]) -> Offer:
     _check_fields(data, OFFER_WRITABLE)
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if offer.is_archived:
-        raise Conflict("An archived offer cannot be changed.", code="offer_archived")
+        raise Conflict("An archived offer cannot be changed.", code=CollectiveCode.OFFER_ARCHIVED)
     if "category" in data:
         _check_category(data["category"])
     tags = _check_tags(data["tags"]) if "tags" in data else None
@@ -360,7 +371,7 @@ def ask_update(*, ask: Ask, actor, data: dict[str, Any]) -> Ask:
     _check_fields(data, ASK_WRITABLE)
     ask = Ask.objects.select_for_update().get(pk=ask.pk)
     if ask.is_archived:
-        raise Conflict("An archived ask cannot be changed.", code="ask_archived")
+        raise Conflict("An archived ask cannot be changed.", code=CollectiveCode.ASK_ARCHIVED)
     if "category" in data:
         _check_category(data["category"])
     _check_expiry(data)
@@ -385,14 +396,16 @@ def ask_set_status(*, ask: Ask, actor, status: str) -> Ask:
     """
     _require_owner(ask, actor)
     if status not in AskStatus.values:
-        raise DomainError(f"Unknown ask status '{status}'.", code="invalid_status", field="status")
+        raise DomainError(f"Unknown ask status '{status}'.", code=CollectiveCode.INVALID_STATUS, field="status")
     ask = Ask.objects.select_for_update().get(pk=ask.pk)
     if ask.is_archived:
-        raise Conflict("An archived ask cannot change status.", code="ask_archived")
+        raise Conflict("An archived ask cannot change status.", code=CollectiveCode.ASK_ARCHIVED)
     if ask.status == status:
         return ask
     if status not in ASK_TRANSITIONS[ask.status]:
-        raise Conflict(f"An ask cannot go from '{ask.status}' to '{status}'.", code="invalid_status_transition")
+        raise Conflict(
+            f"An ask cannot go from '{ask.status}' to '{status}'.", code=CollectiveCode.INVALID_STATUS_TRANSITION
+        )
     ask.status = status
     fields = ["status", "updated_at"]
     if status == AskStatus.FULFILLED:

@@ -22,13 +22,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from collective.models import PhoneVerification, User
-from config.exceptions import Conflict, DomainError, RateLimited
+from core.errors import Conflict, DomainError, RateLimited
 from core.outbox import enqueue_on_commit
 
 # The code goes out through the notifications app's SMS channel (its record, opt-outs, backends
 # and task): an accounts service using a subscriber app, to be turned around (see the README).
 from notifications import conf
-from notifications.delivery import sms_opted_out, sms_record_verification
+from notifications.delivery import sms_opted_out, sms_verification_record
 from notifications.tasks import sms_send
 from notifications.texts import verification_code
 
@@ -96,7 +96,7 @@ def phone_verification_start(*, user: Any) -> Started:
     PhoneVerification.objects.filter(user_id=locked.pk, verified_at__isnull=True).exclude(pk=verification.pk).update(
         expires_at=now
     )
-    sms = sms_record_verification(user=locked, verification_id=verification.pk, body=verification_code(code, ttl))
+    sms = sms_verification_record(user=locked, verification_id=verification.pk, body=verification_code(code, ttl))
     sms_id = sms.pk
     enqueue_on_commit(sms_send, args=[sms_id])
     return Started(phone_number=phone, expires_in=ttl, resend_in=resend)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Sum
 from django.utils import timezone
 
+from collective.errors import CollectiveCode
 from collective.events import PointsUnlocked
 from collective.models import Offer, PointsAccount, PointsTransaction, User
 from collective.models.points import (
@@ -33,7 +34,7 @@ from collective.models.points import (
     PointsAction,
 )
 from collective.models.users import AvatarFrame
-from config.exceptions import Conflict, DomainError
+from core.errors import Conflict, DomainError
 from core.events import announce
 from realtime.publish import publish
 
@@ -211,7 +212,9 @@ def points_award(
         if today.count() >= cap:
             return None
     if locked.total_points + value < 0:
-        raise Conflict(f"You have {locked.total_points} points; that needs {-value}.", code="insufficient_points")
+        raise Conflict(
+            f"You have {locked.total_points} points; that needs {-value}.", code=CollectiveCode.INSUFFICIENT_POINTS
+        )
     reason = _reason(action, other=other, amount=value, context=context or {})
     try:
         with transaction.atomic():  # the unique key is the last word on idempotency
@@ -299,11 +302,11 @@ def onboarding_complete(*, user: User) -> PointsTransaction | None:
     return points_award(user=user, action=PointsAction.COMPLETE_ONBOARDING)
 
 
-def validate_points_amount(value: Any, *, field: str = "points") -> int:
+def points_amount_validate(value: Any, *, field: str = "points") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise DomainError(f"{field} must be a positive whole number.", code="invalid_amount", field=field)
+        raise DomainError(f"{field} must be a positive whole number.", code=CollectiveCode.INVALID_AMOUNT, field=field)
     if value > 2_147_483_647:
-        raise DomainError(f"{field} is too large.", code="invalid_amount", field=field)
+        raise DomainError(f"{field} is too large.", code=CollectiveCode.INVALID_AMOUNT, field=field)
     return value
 
 
@@ -353,7 +356,7 @@ def offer_points_reverse(*, offer: Model) -> None:
         points_reverse(user=user_id, action=PointsAction.FIRST_OFFER)
 
 
-def giftable_points(user_id: int) -> int:
+def points_giftable(user_id: int) -> int:
     """How many of the user's points they may gift: what they hold, but not more than they got
     through other people (helping, being helped, rated, followed, welcomed, gifted) minus what
     they gifted on. Self-earned points (onboarding, their own offers) stay spendable by

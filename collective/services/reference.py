@@ -18,10 +18,11 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.text import slugify
 
+from collective.errors import CollectiveCode
 from collective.models import Taxonomy, TaxonomyType, Tool
 from collective.models.slugs import unique_slug
 from collective.models.tools import ToolPricing
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 # Seed 000, "Seed Data for offer_category": exact slugs, names and descriptions, in display order.
 OFFER_CATEGORIES: list[tuple[str, str, str]] = [
@@ -82,7 +83,7 @@ def offer_categories_seed() -> LoadResult:
             raise DomainError(
                 f"Slug '{slug}' is taken by a taxonomy entry of type '{row.taxonomy_type}'; "
                 "rename it before seeding the offer categories.",
-                code="slug_conflict",
+                code=CollectiveCode.SLUG_CONFLICT,
             )
         elif changed := _apply(row, values):
             row.save(update_fields=changed)

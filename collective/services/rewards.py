@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from collective.errors import CollectiveCode
 from collective.models import (
     Connection,
     CreditGift,
@@ -28,15 +29,15 @@ from collective.models import (
 from collective.models.rewards import ENDORSEMENT_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from collective.selectors.blocks import is_blocked
 from collective.selectors.users import users_named
-from collective.services.credits import credits_apply, giftable_credits
+from collective.services.credits import credits_apply, credits_giftable
 from collective.services.points import (
-    giftable_points,
     lock_users,
+    points_amount_validate,
     points_award,
+    points_giftable,
     toast_batch,
-    validate_points_amount,
 )
-from config.exceptions import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, CoreCode, DomainError, Forbidden, NotFound
 
 ID_MAX = 2**63 - 1
 
@@ -50,26 +51,28 @@ def _as_id(value: Any, field: str) -> int:
     try:
         result = int(getattr(value, "pk", value))
     except (TypeError, ValueError):
-        raise DomainError(f"{field} must be an id.", code="invalid", field=field) from None
+        raise DomainError(f"{field} must be an id.", code=CoreCode.INVALID, field=field) from None
     if isinstance(value, bool) or not 1 <= result <= ID_MAX:
-        raise DomainError(f"{field} must be an id.", code="invalid", field=field)
+        raise DomainError(f"{field} must be an id.", code=CoreCode.INVALID, field=field)
     return result
 
 
 def _recipient(actor: User, to: Any, field: str) -> User:
     """An active other user who has not blocked `actor` (a blocker looks like nobody)."""
     if to is None or to == "":
-        raise DomainError("Say who it is for.", code="required", field=field)
+        raise DomainError("Say who it is for.", code=CoreCode.REQUIRED, field=field)
     if isinstance(to, str) and not to.isdigit():
         user = users_named(to).filter(is_active=True).first()
     else:
         user = User.objects.filter(pk=_as_id(to, field), is_active=True).first()
     if user is None or is_blocked(blocker_id=user.pk, blocked_id=actor.pk):
-        raise DomainError("No such user.", code="user_not_found", field=field)
+        raise DomainError("No such user.", code=CollectiveCode.USER_NOT_FOUND, field=field)
     if user.pk == actor.pk:
-        raise DomainError("Not to yourself.", code="self_reward", field=field)
+        raise DomainError("Not to yourself.", code=CollectiveCode.SELF_REWARD, field=field)
     if is_blocked(blocker_id=actor.pk, blocked_id=user.pk):
-        raise DomainError("You have blocked this user; unblock them first.", code="user_blocked", field=field)
+        raise DomainError(
+            "You have blocked this user; unblock them first.", code=CollectiveCode.USER_BLOCKED, field=field
+        )
     return user
 
 
@@ -80,7 +83,9 @@ def _connection(actor: User, recipient: User, connection: Any) -> Connection | N
     conn = Connection.objects.filter(pk=_as_id(connection, "connection")).first()
     if conn is None or {conn.initiator_id, conn.responder_id} != {actor.pk, recipient.pk}:
         raise DomainError(
-            "No such connection between you and this user.", code="connection_not_found", field="connection"
+            "No such connection between you and this user.",
+            code=CollectiveCode.CONNECTION_NOT_FOUND,
+            field="connection",
         )
     return conn
 
@@ -89,12 +94,12 @@ def _message(value: Any, *, max_length: int, field: str, required: bool = False)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise DomainError(f"{field} must be text.", code="invalid", field=field)
+        raise DomainError(f"{field} must be text.", code=CoreCode.INVALID, field=field)
     value = value.strip()
     if required and not value:
-        raise DomainError(f"Write the {field}.", code="required", field=field)
+        raise DomainError(f"Write the {field}.", code=CoreCode.REQUIRED, field=field)
     if len(value) > max_length:
-        raise DomainError(f"{field} can be at most {max_length} characters.", code="max_length", field=field)
+        raise DomainError(f"{field} can be at most {max_length} characters.", code=CoreCode.MAX_LENGTH, field=field)
     return value
 
 
@@ -106,26 +111,29 @@ def gift_send(
     *, sender: User, to: Any, points: Any = None, credits: Any = None, message: Any = "", connection: Any = None
 ) -> PointGift | CreditGift:
     """Gift points or credits (exactly one of them) to another user: not to yourself, not more
-    than you have nor more than may be gifted (`giftable_points`, `giftable_credits`), a
+    than you have nor more than may be gifted (`points_giftable`, `credits_giftable`), a
     positive amount; optionally with a message and a connection of the two."""
     if (points is None) == (credits is None):
-        raise DomainError("Gift either points or credits.", code="points_or_credits", field="points")
+        raise DomainError("Gift either points or credits.", code=CollectiveCode.POINTS_OR_CREDITS, field="points")
     recipient = _recipient(sender, to, "to")
     text = _message(message, max_length=MESSAGE_MAX_LENGTH, field="message")
     conn = _connection(sender, recipient, connection)
     with toast_batch():
         locked = lock_users([sender.pk, recipient.pk])
         if points is not None:
-            amount = validate_points_amount(points, field="points")
+            amount = points_amount_validate(points, field="points")
             if locked[sender.pk].total_points < amount:
-                raise Conflict(f"You have {locked[sender.pk].total_points} points to give.", code="insufficient_points")
+                raise Conflict(
+                    f"You have {locked[sender.pk].total_points} points to give.",
+                    code=CollectiveCode.INSUFFICIENT_POINTS,
+                )
             # Under the sender's row lock, so parallel gifts cannot both spend the same pool.
-            giftable = giftable_points(sender.pk)
+            giftable = points_giftable(sender.pk)
             if giftable < amount:
                 raise Conflict(
                     f"You can gift {giftable} of your points: only points you got through other people "
                     "can be gifted; points for onboarding and your own offers are yours to spend.",
-                    code="points_not_giftable",
+                    code=CollectiveCode.POINTS_NOT_GIFTABLE,
                 )
             gift = PointGift.objects.create(
                 sender=sender, recipient=recipient, amount=amount, message=text, connection=conn
@@ -141,16 +149,19 @@ def gift_send(
             )
             User.objects.filter(pk=sender.pk).update(points_gifted_total=F("points_gifted_total") + amount)
             return gift
-        amount = validate_points_amount(credits, field="credits")
+        amount = points_amount_validate(credits, field="credits")
         if locked[sender.pk].credit_balance < amount:
-            raise Conflict(f"You have {locked[sender.pk].credit_balance} credits to give.", code="insufficient_credits")
+            raise Conflict(
+                f"You have {locked[sender.pk].credit_balance} credits to give.",
+                code=CollectiveCode.INSUFFICIENT_CREDITS,
+            )
         # Under the sender's row lock, as for points: parallel gifts cannot spend the pool twice.
-        giftable = giftable_credits(sender.pk)
+        giftable = credits_giftable(sender.pk)
         if giftable < amount:
             raise Conflict(
                 f"You can gift {giftable} of your credits: only credits you bought or got from other people "
                 "can be gifted; credits converted from points and bonuses are yours to spend.",
-                code="credits_not_giftable",
+                code=CollectiveCode.CREDITS_NOT_GIFTABLE,
             )
         credit_gift = CreditGift.objects.create(
             sender=sender, recipient=recipient, amount=amount, message=text, connection=conn
@@ -189,14 +200,14 @@ def endorsement_create(*, endorser: User, endorsee: Any, content: Any, connectio
     conn = _connection(endorser, recipient, connection)
     duplicate = Endorsement.objects.filter(endorser=endorser, endorsee=recipient, connection=conn)
     if duplicate.exists():
-        raise Conflict("You already endorsed this user for this.", code="duplicate_endorsement")
+        raise Conflict("You already endorsed this user for this.", code=CollectiveCode.DUPLICATE_ENDORSEMENT)
     try:
         with transaction.atomic():
             endorsement = Endorsement.objects.create(
                 endorser=endorser, endorsee=recipient, content=text, connection=conn
             )
     except IntegrityError:
-        raise Conflict("You already endorsed this user for this.", code="duplicate_endorsement") from None
+        raise Conflict("You already endorsed this user for this.", code=CollectiveCode.DUPLICATE_ENDORSEMENT) from None
     _announce(recipient.pk, "endorsement", endorsement)
     return endorsement
 
@@ -204,9 +215,9 @@ def endorsement_create(*, endorser: User, endorsee: Any, content: Any, connectio
 def _own_endorsement(endorsement_id: Any, actor: User) -> Endorsement:
     endorsement = Endorsement.objects.select_for_update().filter(pk=_as_id(endorsement_id, "endorsement")).first()
     if endorsement is None or actor.pk not in (endorsement.endorsee_id, endorsement.endorser_id):
-        raise NotFound("No such endorsement.", code="not_found")
+        raise NotFound("No such endorsement.", code=CoreCode.NOT_FOUND)
     if endorsement.endorsee_id != actor.pk:
-        raise Forbidden("Only the endorsed user may do this.", code="not_endorsee")
+        raise Forbidden("Only the endorsed user may do this.", code=CollectiveCode.NOT_ENDORSEE)
     return endorsement
 
 
@@ -214,10 +225,10 @@ def _own_endorsement(endorsement_id: Any, actor: User) -> Endorsement:
 def endorsement_set_featured(*, endorsement_id: Any, actor: User, is_featured: Any) -> Endorsement:
     """The endorsee pins (or unpins) an endorsement on their storefront."""
     if not isinstance(is_featured, bool):
-        raise DomainError("is_featured must be true or false.", code="invalid", field="is_featured")
+        raise DomainError("is_featured must be true or false.", code=CoreCode.INVALID, field="is_featured")
     endorsement = _own_endorsement(endorsement_id, actor)
     if is_featured and (endorsement.is_flagged or not endorsement.is_approved):
-        raise Conflict("A flagged or withdrawn endorsement cannot be featured.", code="endorsement_hidden")
+        raise Conflict("A flagged or withdrawn endorsement cannot be featured.", code=CollectiveCode.ENDORSEMENT_HIDDEN)
     if endorsement.is_featured != is_featured:
         endorsement.is_featured = is_featured
         endorsement.save(update_fields=["is_featured"])
@@ -246,21 +257,21 @@ def badge_award(*, awarder: User, recipient: Any, badge: Any, connection: Any = 
     recipient and connection (and one without a connection); a duplicate is a 409."""
     target = _recipient(awarder, recipient, "recipient")
     if not isinstance(badge, str) or not badge:
-        raise DomainError("Name the badge.", code="required", field="badge")
+        raise DomainError("Name the badge.", code=CoreCode.REQUIRED, field="badge")
     badge_type = PeerBadgeType.objects.filter(slug=badge, is_active=True).first()
     if badge_type is None:
-        raise DomainError(f"Unknown badge {badge[:50]!r}.", code="unknown_badge", field="badge")
+        raise DomainError(f"Unknown badge {badge[:50]!r}.", code=CollectiveCode.UNKNOWN_BADGE, field="badge")
     conn = _connection(awarder, target, connection)
     if PeerBadgeAward.objects.filter(
         badge_type=badge_type, awarder=awarder, recipient=target, connection=conn
     ).exists():
-        raise Conflict("You already gave this badge for this.", code="duplicate_badge")
+        raise Conflict("You already gave this badge for this.", code=CollectiveCode.DUPLICATE_BADGE)
     try:
         with transaction.atomic():
             award = PeerBadgeAward.objects.create(
                 badge_type=badge_type, awarder=awarder, recipient=target, connection=conn
             )
     except IntegrityError:
-        raise Conflict("You already gave this badge for this.", code="duplicate_badge") from None
+        raise Conflict("You already gave this badge for this.", code=CollectiveCode.DUPLICATE_BADGE) from None
     _announce(target.pk, "peer_badge", award)
     return award

@@ -18,24 +18,25 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
+from collective.errors import CollectiveCode
 from collective.models import AgentProfile, User
 from collective.models.users import UserRole
 from collective.selectors.users import users_named
-from config.exceptions import DomainError, RateLimited
-from config.ratelimit import Limit
+from core.errors import DomainError, RateLimited
+from core.ratelimit import Limit
 
 # Fields of User a member may change through PATCH /me/ (the `settings` object is flattened in).
 PROFILE_FIELDS = ("tagline", "bio", "avatar_url", "email")
 SETTINGS_FIELDS = ("phone_number", "sms_enabled", "time_zone", "quiet_hours_start", "quiet_hours_end")
 
 
-def normalize_email(email: str) -> str:
+def email_normalize(email: str) -> str:
     """Emails are stored lower-cased so the database's unique index is also case-insensitive."""
     return email.strip().lower()
 
 
 def email_taken(email: str, *, exclude_user_id: int | None = None) -> bool:
-    qs = User.objects.filter(email__iexact=normalize_email(email))
+    qs = User.objects.filter(email__iexact=email_normalize(email))
     if exclude_user_id is not None:
         qs = qs.exclude(pk=exclude_user_id)
     return qs.exists()
@@ -63,15 +64,17 @@ def user_register(*, username: str, email: str, password: str) -> tuple[User, st
     write lock for all of it, so a burst of registrations queued behind each other's hashes until
     the busy timeout answered "database is locked". The hash needs nothing from the database.
     """
-    return _user_create(username=username, email=normalize_email(email), password_hash=make_password(password))
+    return _user_create(username=username, email=email_normalize(email), password_hash=make_password(password))
 
 
 @transaction.atomic
 def _user_create(*, username: str, email: str, password_hash: str) -> tuple[User, str]:
     if username_taken(username):
-        raise DomainError("A user with that username already exists.", code="username_taken", field="username")
+        raise DomainError(
+            "A user with that username already exists.", code=CollectiveCode.USERNAME_TAKEN, field="username"
+        )
     if email_taken(email):
-        raise DomainError("A user with that email already exists.", code="email_taken", field="email")
+        raise DomainError("A user with that email already exists.", code=CollectiveCode.EMAIL_TAKEN, field="email")
     # What UserManager.create_user does, less the hashing (done above, outside the transaction).
     user = User(username=User.normalize_username(username), email=email)
     user.password = password_hash
@@ -96,12 +99,12 @@ def credentials_check(*, request: HttpRequest | None, username: str, password: s
         raise RateLimited(
             f"Too many failed logins for this account; try again in {wait} s.",
             retry_after=wait,
-            code="too_many_attempts",
+            code=CollectiveCode.TOO_MANY_ATTEMPTS,
         )
     user = authenticate(request=request, username=username, password=password)
     if user is None or user.role == UserRole.AGENT:
         login_account_limit().hit(account)
-        raise DomainError("Unable to log in with the provided credentials.", code="invalid_credentials")
+        raise DomainError("Unable to log in with the provided credentials.", code=CollectiveCode.INVALID_CREDENTIALS)
     return user
 
 
@@ -127,7 +130,7 @@ def user_token_login(*, request: HttpRequest | None, username: str, password: st
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """Apply validated profile/settings changes. `data` holds only PROFILE_FIELDS and SETTINGS_FIELDS.
 
     Changing the phone number clears its verification. Quiet hours must end up both set or both
@@ -136,16 +139,18 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     unknown = set(data) - set(PROFILE_FIELDS) - set(SETTINGS_FIELDS)
     if unknown:
         field = sorted(unknown)[0]
-        raise DomainError(f"'{field}' cannot be changed here.", code="read_only", field=field)
+        raise DomainError(f"'{field}' cannot be changed here.", code=CollectiveCode.READ_ONLY, field=field)
 
     user = User.objects.select_for_update().get(pk=user.pk)
     changed: list[str] = []
 
     if "email" in data:
-        email = normalize_email(data["email"])
+        email = email_normalize(data["email"])
         if email != user.email:
             if email_taken(email, exclude_user_id=user.pk):
-                raise DomainError("A user with that email already exists.", code="email_taken", field="email")
+                raise DomainError(
+                    "A user with that email already exists.", code=CollectiveCode.EMAIL_TAKEN, field="email"
+                )
             user.email = email
             changed.append("email")
 
@@ -164,10 +169,14 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     if (start is None) != (end is None):
         missing = "quiet_hours_end" if end is None else "quiet_hours_start"
         raise DomainError(
-            "Quiet hours need both a start and an end (or neither).", code="quiet_hours_incomplete", field=missing
+            "Quiet hours need both a start and an end (or neither).",
+            code=CollectiveCode.QUIET_HOURS_INCOMPLETE,
+            field=missing,
         )
     if start is not None and start == end:
-        raise DomainError("Quiet hours start and end must differ.", code="quiet_hours_empty", field="quiet_hours_end")
+        raise DomainError(
+            "Quiet hours start and end must differ.", code=CollectiveCode.QUIET_HOURS_EMPTY, field="quiet_hours_end"
+        )
     if (start, end) != (user.quiet_hours_start, user.quiet_hours_end):
         user.quiet_hours_start, user.quiet_hours_end = start, end
         changed += ["quiet_hours_start", "quiet_hours_end"]
@@ -177,7 +186,9 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
             with transaction.atomic():
                 user.save(update_fields=changed)
         except IntegrityError as exc:
-            raise DomainError("A user with that email already exists.", code="email_taken", field="email") from exc
+            raise DomainError(
+                "A user with that email already exists.", code=CollectiveCode.EMAIL_TAKEN, field="email"
+            ) from exc
     return user
 
 
@@ -192,13 +203,16 @@ def agent_link(
     never converted to an agent, since that would silently take a human's account away.
     """
     if agent_username.lower() == owner_username.lower():
-        raise DomainError("An agent cannot own itself: agent and owner are the same user.", code="agent_is_owner")
+        raise DomainError(
+            "An agent cannot own itself: agent and owner are the same user.", code=CollectiveCode.AGENT_IS_OWNER
+        )
     owner = users_named(owner_username).first()
     if owner is None:
-        raise DomainError(f"Owner '{owner_username}' does not exist.", code="owner_not_found")
+        raise DomainError(f"Owner '{owner_username}' does not exist.", code=CollectiveCode.OWNER_NOT_FOUND)
     if owner.role == UserRole.AGENT:
         raise DomainError(
-            f"Owner '{owner.username}' is an agent; an agent must be owned by a human user.", code="owner_is_agent"
+            f"Owner '{owner.username}' is an agent; an agent must be owned by a human user.",
+            code=CollectiveCode.OWNER_IS_AGENT,
         )
 
     agent = users_named(agent_username, User.objects.select_for_update()).first()
@@ -207,11 +221,13 @@ def agent_link(
         if not create_agent:
             raise DomainError(
                 f"Agent user '{agent_username}' does not exist (pass --create-agent to create it).",
-                code="agent_not_found",
+                code=CollectiveCode.AGENT_NOT_FOUND,
             )
-        agent_email = normalize_email(email or f"{agent_username}@agents.invalid")
+        agent_email = email_normalize(email or f"{agent_username}@agents.invalid")
         if email_taken(agent_email):
-            raise DomainError(f"Email '{agent_email}' is already in use.", code="email_taken", field="email")
+            raise DomainError(
+                f"Email '{agent_email}' is already in use.", code=CollectiveCode.EMAIL_TAKEN, field="email"
+            )
         agent = User(username=agent_username, email=agent_email, role=UserRole.AGENT)
         agent.set_unusable_password()
         agent.save()
@@ -219,7 +235,7 @@ def agent_link(
     elif agent.role != UserRole.AGENT:
         raise DomainError(
             f"User '{agent.username}' has role '{agent.role}', not 'agent'; refusing to convert an existing user.",
-            code="not_an_agent",
+            code=CollectiveCode.NOT_AN_AGENT,
         )
 
     profile = AgentProfile.objects.filter(user=agent).select_related("owner").first()
@@ -227,7 +243,8 @@ def agent_link(
         if profile.owner_id == owner.pk:
             return profile, created_user
         raise DomainError(
-            f"Agent '{agent.username}' is already owned by '{profile.owner.username}'.", code="agent_already_owned"
+            f"Agent '{agent.username}' is already owned by '{profile.owner.username}'.",
+            code=CollectiveCode.AGENT_ALREADY_OWNED,
         )
     profile = AgentProfile.objects.create(user=agent, owner=owner)
     return profile, True

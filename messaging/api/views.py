@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
-from config.pagination import PageNumberPagination
+from core.errors import DomainError
+from core.pagination import PageNumberPagination
 
 from .. import conf, selectors, services
 from ..models import Thread

@@ -1,5 +1,8 @@
-from django.urls import path
+"""realtime's API, mounted at /api/v1/ (config/urls.py): one package per area, `api/<area>/`
+with its views, serializers and urls side by side; the areas in the order their URLs are matched."""
 
-from .views import TicketView
+from django.urls import include, path
 
-urlpatterns = [path("realtime/tickets/", TicketView.as_view(), name="realtime-ticket")]
+urlpatterns = [
+    path("", include("realtime.api.tickets.urls")),
+]

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from collective.models import Ask, Block, Connection, Offer
 from collective.services.connections import connection_create
-from config.exceptions import DomainError
+from core.errors import DomainError
 from messaging.models import Message, Thread
 from realtime.models import Event
 from tests.conftest import client_for

@@ -15,7 +15,7 @@ from collective.services.connections import (
     connection_set_price,
     connection_transition,
 )
-from config.exceptions import Conflict, NotFound
+from core.errors import Conflict, NotFound
 from realtime.models import Event
 from tests.conftest import client_for
 from tests.factories import AskFactory, OfferFactory, UserFactory
@@ -288,7 +288,7 @@ def test_rating_out_of_range_is_400(rating):
 
 def test_rate_service_checks_range_itself():
     c = _make("completed")
-    from config.exceptions import DomainError
+    from core.errors import DomainError
 
     with pytest.raises(DomainError) as exc:
         connection_rate(connection=c, actor=c.initiator, rating=9)

@@ -14,7 +14,7 @@ from collective.services.credits import (
     credits_spend,
     economy_reference_load,
 )
-from config.exceptions import Conflict, DomainError
+from core.errors import Conflict, DomainError
 from tests.conftest import client_for
 from tests.factories import UserFactory
 

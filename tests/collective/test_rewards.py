@@ -23,10 +23,10 @@ from collective.services.credits import (
     credits_apply,
     credits_bonus,
     credits_convert_points,
+    credits_giftable,
     credits_refund,
     credits_spend,
     economy_reference_load,
-    giftable_credits,
 )
 from realtime.models import Event
 from tests.conftest import client_for
@@ -172,12 +172,12 @@ def test_purchased_credits_are_giftable_spending_draws_on_the_others_first_and_a
     credits_apply(user=sarah, amount=10, transaction_type="purchase", stripe_payment_intent_id="pi_test")
     credits_bonus(user=sarah, amount=10, description="promo")
     usage, _ = credits_spend(user=sarah, feature="course-builder-assist")  # 10 of 20
-    assert giftable_credits(sarah.pk) == 10  # the bonus went first
+    assert credits_giftable(sarah.pk) == 10  # the bonus went first
     client = client_for(sarah)
     resp = client.post(GIFTS, {"to": ben.pk, "credits": 11})
     assert (resp.status_code, resp.data["code"]) == (409, "insufficient_credits")
     spend2, _ = credits_spend(user=sarah, feature="social-clip")  # 5 left, all of them purchased ones
-    assert giftable_credits(sarah.pk) == 5
+    assert credits_giftable(sarah.pk) == 5
     resp = client.post(GIFTS, {"to": ben.pk, "credits": 6})
     assert (resp.status_code, resp.data["code"]) == (409, "insufficient_credits")
     credits_refund(usage=spend2)  # 10 held, 10 bought

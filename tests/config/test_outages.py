@@ -17,7 +17,7 @@ import requests
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
 
-from config.exceptions import exception_handler, unavailable_code
+from core.errors import exception_handler, unavailable_code
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.procs import RedisServer, TcpProxy, database_url_of, free_port, service_env, uvicorn_servers, wait_for
@@ -85,7 +85,7 @@ def test_redis_and_broker_errors_are_named_and_others_are_not():
         kombu.Connection(f"redis://127.0.0.1:{_closed_port()}/0", connect_timeout=0.5).ensure_connection(max_retries=1)
     assert unavailable_code(broker.value) == "queue_unavailable"
 
-    # Not outages: SQLite's own errors, a lock conflict (retry_later, tests/config/test_transient_errors.py),
+    # Not outages: SQLite's own errors, a lock conflict (retry_later, tests/core/test_transient_errors.py),
     # an error that merely happened while a Redis error was being handled (its __context__).
     assert unavailable_code(OperationalError("no such table: x")) is None
     assert unavailable_code(OperationalError("database is locked")) is None
@@ -120,7 +120,7 @@ def test_with_the_redis_cache_down_login_tickets_and_sends_are_fast_503s(caplog)
     # The send's rate check runs in its transaction: nothing was saved, the client may resend.
     assert not Message.objects.filter(thread=thread, client_id="c-1").exists()
     # One WARNING line per request, no traceback, nothing at ERROR.
-    ours = [r for r in caplog.records if r.name == "config.exceptions"]
+    ours = [r for r in caplog.records if r.name == "core.errors"]
     assert len(ours) == 3 and all(r.levelno == logging.WARNING and not r.exc_info for r in ours)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -129,7 +129,7 @@ def test_with_the_redis_cache_down_login_tickets_and_sends_are_fast_503s(caplog)
 def test_outside_drf_an_outage_is_a_503_too_and_not_logged_as_an_error(caplog):
     """The admin's login is a plain Django view: with sessions in the (down) cache, logging in
     fails in `login()` (a new session key is checked against the cache), so the error reaches
-    Django's handler500 (config.exceptions.json_server_error), not DRF's handler."""
+    Django's handler500 (core.errors.json_server_error), not DRF's handler."""
     staff = UserFactory(is_staff=True, is_superuser=True)
     client = Client(raise_request_exception=False)
     with (
@@ -142,7 +142,7 @@ def test_outside_drf_an_outage_is_a_503_too_and_not_logged_as_an_error(caplog):
         response = client.post("/admin/login/", {"username": staff.username, "password": "correct-horse-battery"})
         assert time.monotonic() - started < FAST
     _assert_503(response, "cache_unavailable")
-    ours = [r for r in caplog.records if r.name == "config.exceptions"]
+    ours = [r for r in caplog.records if r.name == "core.errors"]
     assert len(ours) == 1 and not ours[0].exc_info
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no "Internal Server Error" + traceback
 

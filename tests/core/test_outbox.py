@@ -14,7 +14,7 @@ from config.celery import app
 from core.models import OutboxTask
 from core.outbox import enqueue_on_commit, publish
 from core.tasks import outbox_flush
-from notifications.delivery import sms_record_verification
+from notifications.delivery import sms_verification_record
 from notifications.models import SmsMessage
 from notifications.tasks import sms_send
 from tests.fakes.sms import eager_celery, phone_user, sms_outbox  # noqa: F401
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def _sms(body: str = "code 123456") -> SmsMessage:
     user = phone_user()
-    return sms_record_verification(user=user, verification_id=user.pk, body=body)
+    return sms_verification_record(user=user, verification_id=user.pk, body=body)
 
 
 def test_eager_runs_the_task_once_on_commit_and_records_nothing(

@@ -21,7 +21,7 @@ from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from config.exceptions import DomainError
+from core.errors import DomainError
 from core.rendering import render_markdown
 from messaging import conf as messaging_conf
 from messaging.api.views import MessageCursorPagination, _plain_send_input

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from collective.models import Block
-from config.exceptions import NotFound
+from core.errors import NotFound
 from messaging.models import Message
 from messaging.services import message_send, thread_mark_read
 

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from collective.models import Connection, ConnectionType
-from config.exceptions import RateLimited
+from core.errors import RateLimited
 from messaging.models import Message, Thread
 from messaging.services import thread_get_or_create
 from tests.factories import UserFactory

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.exceptions import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from messaging.models import Message, ThreadMembership
 from messaging.services import message_send, thread_get_or_create, thread_mark_read
 from realtime.models import Event

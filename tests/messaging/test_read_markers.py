@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.exceptions import NotFound
+from core.errors import NotFound
 from messaging.models import ThreadMembership
 from messaging.services import message_send, thread_get_or_create, thread_mark_read
 from tests.factories import UserFactory

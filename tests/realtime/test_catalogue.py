@@ -189,7 +189,7 @@ def _fields(serializer_class) -> list[str]:
 
 def test_representations_have_exactly_the_serializers_fields():
     from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
-    from collective.api.connections import ConnectionSerializer
+    from collective.api.connections.serializers import ConnectionSerializer
     from messaging.api.serializers import AttachmentSerializer, MessageSerializer
     from notifications.serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
 

@@ -28,7 +28,7 @@ from tests.procs import RedisServer, database_url_of, service_env, uvicorn_serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-# The servers run with the default REDIS_SOCKET_TIMEOUT (config/redis_options.py), the one that
+# The servers run with the default REDIS_SOCKET_TIMEOUT (core/redis_options.py), the one that
 # killed idle sockets: channels_redis's 5 s blocking pop raced redis-py 8's 5 s read timeout.
 SOCKET_TIMEOUT = 5.0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from collective.services.users import agent_link
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

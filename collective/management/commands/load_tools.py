@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from collective.services.reference import TOOLS_FIXTURE, tools_load
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

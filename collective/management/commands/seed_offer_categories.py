@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from collective.services.reference import offer_categories_seed
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

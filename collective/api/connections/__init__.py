@@ -1,0 +1,4 @@
+"""API area `connections`.
+
+Connections, follows and blocks (docs/connections.md).
+"""

@@ -1,0 +1,134 @@
+"""Serializers of the `connections` API area: request shapes and response representations its views use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
+from collective.models import Block, Connection, ConnectionStatus, ConnectionType, Follow
+from collective.selectors import connections as connection_selectors
+from collective.services import connections as connection_services
+
+ID_MAX = 2**63 - 1  # bigint primary keys; larger numbers are a 400, never a database error
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    """The connection's representation: the REST answer and the data of `connection.*` events.
+    `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder."""
+
+    initiator = UserSummarySerializer(read_only=True)
+    responder = UserSummarySerializer(read_only=True)
+    offer = OfferSummarySerializer(read_only=True)
+    ask = AskSummarySerializer(read_only=True)
+    dm_thread: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id",
+            "initiator",
+            "responder",
+            "ask",
+            "offer",
+            "connection_type",
+            "initial_message",
+            "dm_thread",
+            "status",
+            "agreed_price_cents",
+            "stripe_payment_intent_id",
+            "paid_at",
+            "initiator_rating",
+            "responder_rating",
+            "initiator_feedback",
+            "responder_feedback",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
+class ConnectionCreateSerializer(serializers.Serializer):
+    offer = _id_field(required=False, allow_null=True)
+    ask = _id_field(required=False, allow_null=True)
+    connection_type = serializers.ChoiceField(choices=ConnectionType.choices, required=False, allow_null=True)
+    responder = _id_field(required=False, allow_null=True)
+    initial_message = serializers.CharField(
+        max_length=connection_services.INITIAL_MESSAGE_MAX_LENGTH, allow_blank=False, trim_whitespace=True
+    )
+
+
+class ConnectionUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices, required=False)
+    agreed_price_cents = serializers.IntegerField(
+        min_value=0, max_value=connection_services.PRICE_MAX_CENTS, required=False, allow_null=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("Send status and/or agreed_price_cents.")
+        return attrs
+
+
+class ConnectionRateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    feedback = serializers.CharField(
+        required=False, allow_blank=True, max_length=connection_services.FEEDBACK_MAX_LENGTH, default=""
+    )
+
+
+class ConnectionFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices, required=False)
+    role = serializers.ChoiceField(choices=connection_selectors.ROLES, required=False)
+    connection_type = serializers.ChoiceField(choices=ConnectionType.choices, required=False)
+
+
+class FollowSerializer(serializers.ModelSerializer):
+    follower = UserSummarySerializer(read_only=True)
+    following = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Follow
+        fields = ["follower", "following", "created_at"]
+        read_only_fields = fields
+
+
+class FollowCreateSerializer(serializers.Serializer):
+    following = _id_field()
+
+
+class FollowerItemSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(source="follower", read_only=True)
+
+    class Meta:
+        model = Follow
+        fields = ["user", "created_at"]
+        read_only_fields = fields
+
+
+class FollowingItemSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(source="following", read_only=True)
+
+    class Meta:
+        model = Follow
+        fields = ["user", "created_at"]
+        read_only_fields = fields
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(source="blocked", read_only=True)
+
+    class Meta:
+        model = Block
+        fields = ["user", "created_at"]
+        read_only_fields = fields
+
+
+class BlockCreateSerializer(serializers.Serializer):
+    user = _id_field()

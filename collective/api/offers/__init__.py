@@ -1,0 +1,4 @@
+"""API area `offers`.
+
+Offers, asks, discovery, storefronts and home (docs/offers.md).
+"""

@@ -1,0 +1,4 @@
+"""API area `tools`.
+
+The read-only tool catalogue and its taxonomies (docs/accounts.md).
+"""

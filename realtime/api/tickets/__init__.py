@@ -1,0 +1,4 @@
+"""API area `tickets`.
+
+Socket tickets for the realtime handshake (docs/realtime.md).
+"""
