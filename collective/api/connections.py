@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
+from collective.api.common import UserSummarySerializer
 from collective.models import Block, Connection, ConnectionStatus, ConnectionType, Follow
+from collective.representations import ConnectionSerializer
 from collective.selectors import blocks as block_selectors
 from collective.selectors import connections as connection_selectors
 from collective.selectors import follows as follow_selectors
@@ -30,42 +31,6 @@ def _id_field(**kwargs: Any) -> serializers.IntegerField:
 
 
 # --- Connections -------------------------------------------------------------------------------
-
-
-class ConnectionSerializer(serializers.ModelSerializer):
-    """The connection's representation: the REST answer and the data of `connection.*` events.
-    `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder."""
-
-    initiator = UserSummarySerializer(read_only=True)
-    responder = UserSummarySerializer(read_only=True)
-    offer = OfferSummarySerializer(read_only=True)
-    ask = AskSummarySerializer(read_only=True)
-    dm_thread = serializers.PrimaryKeyRelatedField(read_only=True)
-
-    class Meta:
-        model = Connection
-        fields = [
-            "id",
-            "initiator",
-            "responder",
-            "ask",
-            "offer",
-            "connection_type",
-            "initial_message",
-            "dm_thread",
-            "status",
-            "agreed_price_cents",
-            "stripe_payment_intent_id",
-            "paid_at",
-            "initiator_rating",
-            "responder_rating",
-            "initiator_feedback",
-            "responder_feedback",
-            "created_at",
-            "updated_at",
-            "completed_at",
-        ]
-        read_only_fields = fields
 
 
 class ConnectionCreateSerializer(serializers.Serializer):
