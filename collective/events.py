@@ -1,26 +1,24 @@
-"""The collective's domain events (dataclasses announced through `core.events`) and the payload
-builders of its durable realtime events.
+"""The collective's domain events: dataclasses announced through `core.events`, and the type
+names of the socket events they become.
 
 Domain events name what happened by ids; they also carry the instances the service already holds
 (`compare=False`), so that in-transaction subscribers read them without another query. An
 on-commit subscriber must reload by id: the instance may have changed since.
 
-Payload builders: the data of The data of `connection.*` events is the
-connection's REST representation (contract §3), so it is built by the same serializer the API
-answers with; a client can replace its copy with the event's without another request."""
+The services only announce; realtime's fan-out (`realtime/subscribers.py`) turns the events into
+the socket events of the contract (§3), with the payloads of `collective.representations`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from collective.api.common import UserSummarySerializer
 from collective.models import Connection, User
 from core.events import DomainEvent
 
 CONNECTION_CREATED = "connection.created"
 CONNECTION_UPDATED = "connection.updated"
 FOLLOW_CREATED = "follow.created"
+POINTS_AWARDED = "points.awarded"
 
 
 # --- domain events ------------------------------------------------------------------------------
@@ -28,7 +26,8 @@ FOLLOW_CREATED = "follow.created"
 
 @dataclass(frozen=True)
 class ConnectionCreated(DomainEvent):
-    """A connection was made (its first message already sent, `connection.created` published)."""
+    """A connection was made (its first message already sent). Fan-out: `connection.created` to
+    both participants."""
 
     connection_id: int
     initiator_id: int
@@ -37,8 +36,20 @@ class ConnectionCreated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ConnectionUpdated(DomainEvent):
+    """A connection changed: its status, its price or a rating (`previous_status` is its status
+    before the change; the same as now when only the price or a rating changed). Fan-out:
+    `connection.updated` to both participants. A status move is also a `ConnectionStatusChanged`,
+    announced after this one."""
+
+    connection_id: int
+    previous_status: str
+    connection: Connection = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class ConnectionStatusChanged(DomainEvent):
-    """A participant moved a connection to another status (`connection.updated` published)."""
+    """A participant moved a connection to another status (after its `ConnectionUpdated`)."""
 
     connection_id: int
     previous_status: str
@@ -60,7 +71,7 @@ class ConnectionRated(DomainEvent):
 
 @dataclass(frozen=True)
 class FollowCreated(DomainEvent):
-    """`follower_id` follows `following_id` (`follow.created` published to the followed user)."""
+    """`follower_id` follows `following_id`. Fan-out: `follow.created` to the followed user."""
 
     follower_id: int
     following_id: int
@@ -68,8 +79,21 @@ class FollowCreated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PointsAwarded(DomainEvent):
+    """A toast for `user_id`: points earned or gifted (`amount` > 0), or a streak, an unlock or a
+    milestone (`amount` 0; `action` says which). Fan-out: `points.awarded` to the user. Announced in
+    the recipient order of the open `toast_batch` (user rows are locked before event streams)."""
+
+    user_id: int
+    amount: int
+    action: str
+    reason: str
+    total_points: int
+
+
+@dataclass(frozen=True)
 class PointsUnlocked(DomainEvent):
-    """A user's lifetime points crossed an unlock threshold (its toast already published).
+    """A user's lifetime points crossed an unlock threshold (its `PointsAwarded` toast announced).
     Announced in the recipient order of the open `toast_batch`, as every publish to the user."""
 
     user_id: int
@@ -77,22 +101,3 @@ class PointsUnlocked(DomainEvent):
     label: str
     threshold: int | None
     user: User = field(compare=False, repr=False)
-
-
-def connection_data(connection: Connection) -> dict[str, Any]:
-    # Imported here: the API module imports the services, which import this module.
-    from collective.api.connections.serializers import ConnectionSerializer
-
-    return dict(ConnectionSerializer(connection).data)
-
-
-def connection_created_payload(connection: Connection) -> dict[str, Any]:
-    return {"connection": connection_data(connection)}
-
-
-def connection_updated_payload(connection: Connection, *, previous_status: str) -> dict[str, Any]:
-    return {"connection": connection_data(connection), "previous_status": previous_status}
-
-
-def follow_created_payload(follower: User) -> dict[str, Any]:
-    return {"follower": dict(UserSummarySerializer(follower).data)}

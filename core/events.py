@@ -14,9 +14,12 @@ Two phases:
   commit, never after a rollback. For what talks to the outside (channel layer, Celery,
   providers). Each runs on its own: one that fails is logged and the others still run.
 
-Registration order is the run order; where it matters (row-lock order, see docs/economy.md) the
-subscribing module says so next to its `subscribe` calls. `announce` with no subscriber for the
-event's type costs one dict lookup.
+Registration order is the run order, within an `order` (default 0; lower runs first): realtime's
+fan-out subscribes with a negative `order` so that the socket event of the write itself reaches a
+recipient's stream before the events its reactions publish (a notification), whatever order the
+apps' `ready()` run in. Where order matters (row-lock order, see docs/economy.md) the subscribing
+module says so next to its `subscribe` calls. `announce` with no subscriber for the event's type
+costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -42,14 +45,20 @@ class DomainEvent:
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[E], object]
 
-# event type -> handlers, per phase. Exact types only: an event's subscribers are those of its class.
+# event type -> handlers, per phase, in run order. Exact types only: an event's subscribers are
+# those of its class.
 _in_transaction: dict[type[DomainEvent], list[Callable[[DomainEvent], object]]] = {}
 _on_commit: dict[type[DomainEvent], list[Callable[[DomainEvent], object]]] = {}
+# (phase, event type, handler) -> its `order`, read only when subscribing.
+_orders: dict[tuple[str, type[DomainEvent], Callable[..., object]], int] = {}
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], object], *, phase: Phase = "in_transaction") -> None:
-    """Register `handler` for `event_type`. Idempotent: the same handler twice is one registration
-    (an AppConfig.ready() run again, as some test runners do, changes nothing)."""
+def subscribe(
+    event_type: type[E], handler: Callable[[E], object], *, phase: Phase = "in_transaction", order: int = 0
+) -> None:
+    """Register `handler` for `event_type`. Handlers run by ascending `order`, and in registration
+    order within one. Idempotent: the same handler twice is one registration (an
+    AppConfig.ready() run again, as some test runners do, changes nothing)."""
     if not (isinstance(event_type, type) and issubclass(event_type, DomainEvent)):
         raise TypeError(f"{event_type!r} is not a DomainEvent subclass")
     if phase == "in_transaction":
@@ -59,16 +68,22 @@ def subscribe(event_type: type[E], handler: Callable[[E], object], *, phase: Pha
     else:
         raise ValueError(f"unknown phase {phase!r}: 'in_transaction' or 'on_commit'")
     handlers = registry.setdefault(event_type, [])
-    if handler not in handlers:
-        handlers.append(handler)  # type: ignore[arg-type]
+    if handler in handlers:
+        return
+    position = len(handlers)
+    while position and _orders.get((phase, event_type, handlers[position - 1]), 0) > order:
+        position -= 1
+    handlers.insert(position, handler)  # type: ignore[arg-type]
+    _orders[(phase, event_type, handler)] = order
 
 
 def unsubscribe(event_type: type[DomainEvent], handler: Callable[..., object]) -> None:
     """Remove `handler` from both phases (tests that register temporary subscribers)."""
-    for registry in (_in_transaction, _on_commit):
+    for phase, registry in (("in_transaction", _in_transaction), ("on_commit", _on_commit)):
         handlers = registry.get(event_type)
         if handlers and handler in handlers:
             handlers.remove(handler)
+            _orders.pop((phase, event_type, handler), None)
             if not handlers:
                 del registry[event_type]
 

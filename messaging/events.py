@@ -1,12 +1,11 @@
-"""Messaging's domain events (dataclasses announced through `core.events`) and the payload
-builders of its realtime events.
+"""Messaging's domain events: dataclasses announced through `core.events`.
 
 The domain events name what happened by ids, plus what an in-transaction subscriber needs that the
-service already holds (the sender, the body), so that reacting costs no extra query on the send
-path. On-commit subscribers must reload by id.
+service already holds (the sender, the body, the message or its prebuilt representation), so that
+reacting costs no extra query on the send path. On-commit subscribers must reload by id.
 
-Payload builders: The `message` in an event is exactly the REST
-representation, so a client renders a pushed message and a fetched one the same way."""
+The services only announce; realtime's fan-out (`realtime/subscribers.py`) turns the events into
+the socket events of the contract (§3), with the payloads of `messaging.representations`."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.events import DomainEvent
 
-from .models import Message, Thread
+from .models import Message
 
 if TYPE_CHECKING:
     from collective.models import User
@@ -23,9 +22,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MessageSent(DomainEvent):
-    """A new message (not a replay) was stored and `message.created` published to both
-    participants. `notify=False`: the caller tells the recipient in its own words (a
-    connection's first message), so no "new message" notification."""
+    """A new message (not a replay) was stored. Fan-out: `message.created` to `participant_ids`.
+    `notify=False`: the caller tells the recipient in its own words (a connection's first
+    message), so no "new message" notification.
+
+    `representation` is the message's REST representation when the service already built it
+    (the send endpoint's fast path answers with it, so the event and the response share it);
+    otherwise `message` is the stored instance and the fan-out builds it."""
 
     message_id: int
     thread_id: int
@@ -34,44 +37,40 @@ class MessageSent(DomainEvent):
     body: str = field(repr=False)
     notify: bool
     sender: User = field(compare=False, repr=False)
+    participant_ids: tuple[int, int]
+    message: Message | None = field(default=None, compare=False, repr=False)
+    representation: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class MessageEdited(DomainEvent):
+    """The sender edited the message. Fan-out: `message.updated` to `participant_ids`."""
+
     message_id: int
     thread_id: int
     sender_id: int
+    participant_ids: tuple[int, int]
+    message: Message = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class MessageDeleted(DomainEvent):
+    """The sender deleted the message (soft: emptied). Fan-out: `message.deleted` to `participant_ids`."""
+
     message_id: int
     thread_id: int
     sender_id: int
+    participant_ids: tuple[int, int]
+    message: Message = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class ThreadRead(DomainEvent):
     """`user_id`'s read marker in the thread moved forward to `message_id`; `to_end`: it is now at
-    (or past) the thread's last message."""
+    (or past) the thread's last message. Fan-out: `thread.read` to `participant_ids`."""
 
     thread_id: int
     user_id: int
     message_id: int
     to_end: bool
-
-
-def message_data(message: Message) -> dict[str, Any]:
-    # Imported here: the API serializers import the services, which import this module (the
-    # payload builders are to move to representations.py, a KNOWN entry of the layering test).
-    from .api.serializers import MessageSerializer  # the one representation of a message
-
-    return dict(MessageSerializer(message).data)
-
-
-def message_event(message: Message) -> dict[str, Any]:
-    return {"thread": message.thread_id, "message": message_data(message)}
-
-
-def thread_read_event(*, thread: Thread, user_id: int, message_id: int) -> dict[str, Any]:
-    return {"thread": thread.pk, "user": user_id, "message": message_id}
+    participant_ids: tuple[int, int]

@@ -1,5 +1,6 @@
 """Writes of the messaging app. Threads, messages and read markers change only through these
-services; each names who must hear of the change through `realtime.publish`."""
+services; each announces what changed as a domain event (messaging/events.py), which realtime's
+fan-out turns into the socket events of its participants (realtime/subscribers.py)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,9 @@ from collective.selectors.blocks import is_blocked
 from core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from core.events import announce
 from core.sql import prebuilt
-from realtime.publish import publish
 
 from . import conf
-from .events import MessageDeleted, MessageEdited, MessageSent, ThreadRead, message_event, thread_read_event
+from .events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
 from .models import AttachmentType, Message, Thread, ThreadMembership
 from .rendering import render_body
 
@@ -381,7 +381,6 @@ def message_send_or_replay(
     _after_send_updates(thread_id=thread.pk, sender_id=sender.pk, message_id=message.pk, now=now)
     thread.last_message_id, thread.last_message_at = message.pk, now
 
-    publish(thread.participant_ids, "message.created", message_event(message))
     announce(
         MessageSent(
             message_id=message.pk,
@@ -391,6 +390,8 @@ def message_send_or_replay(
             body=message.body,
             notify=notify,
             sender=sender,
+            participant_ids=thread.participant_ids,
+            message=message,
         )
     )
     return message, True
@@ -538,7 +539,6 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
         client_id=client_id,
         created_at=now,
     )
-    publish(context.participant_ids, "message.created", {"thread": context.thread_id, "message": data})
     recipient_id = context.user_high_id if sender.pk == context.user_low_id else context.user_low_id
     announce(
         MessageSent(
@@ -549,6 +549,8 @@ def message_send_plain(*, context: SendContext, sender, body: str, client_id: st
             body=body,
             notify=True,
             sender=sender,
+            participant_ids=context.participant_ids,
+            representation=data,
         )
     )
     return data
@@ -583,8 +585,15 @@ def message_edit(*, thread: Thread, user, message_id: int, body: str) -> Message
     message.body_html = render_body(body)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "body_html", "edited_at"])
-    publish(thread.participant_ids, "message.updated", message_event(message))
-    announce(MessageEdited(message_id=message.pk, thread_id=thread.pk, sender_id=message.sender_id))
+    announce(
+        MessageEdited(
+            message_id=message.pk,
+            thread_id=thread.pk,
+            sender_id=message.sender_id,
+            participant_ids=thread.participant_ids,
+            message=message,
+        )
+    )
     return message
 
 
@@ -600,8 +609,15 @@ def message_delete(*, thread: Thread, user, message_id: int) -> Message:
     message.attachments = []
     message.deleted_at = timezone.now()
     message.save(update_fields=["body", "body_html", "attachments", "deleted_at"])
-    publish(thread.participant_ids, "message.deleted", message_event(message))
-    announce(MessageDeleted(message_id=message.pk, thread_id=thread.pk, sender_id=message.sender_id))
+    announce(
+        MessageDeleted(
+            message_id=message.pk,
+            thread_id=thread.pk,
+            sender_id=message.sender_id,
+            participant_ids=thread.participant_ids,
+            message=message,
+        )
+    )
     return message
 
 
@@ -628,13 +644,14 @@ def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembersh
     membership.last_read_message_id = message_id
     membership.last_read_at = timezone.now()
     membership.save(update_fields=["last_read_message", "last_read_at"])
-    publish(
-        thread.participant_ids, "thread.read", thread_read_event(thread=thread, user_id=user.pk, message_id=message_id)
-    )
     last = Thread.objects.filter(pk=thread.pk).values_list("last_message_id", flat=True).first()
     announce(
         ThreadRead(
-            thread_id=thread.pk, user_id=user.pk, message_id=message_id, to_end=last is None or message_id >= last
+            thread_id=thread.pk,
+            user_id=user.pk,
+            message_id=message_id,
+            to_end=last is None or message_id >= last,
+            participant_ids=thread.participant_ids,
         )
     )
     return membership

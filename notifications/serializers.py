@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from collective.api.common import UserSummarySerializer
+from collective.representations import UserSummarySerializer
 
 from .models import Notification, NotificationKind
 

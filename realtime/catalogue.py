@@ -2,9 +2,8 @@
 its `data` (architecture convention 4; contract §3).
 
 Each entry names a `TypedDict` of the event's `data`. The nested representations below mirror the
-serializers that build the payloads field for field (`collective/api/common.py`,
-`collective/api/connections.py`, `messaging/api/serializers.py`,
-`notifications/serializers.py`); the `Literal`s mirror model choices, and
+serializers that build the payloads field for field (`collective/representations.py`,
+`messaging/representations.py`, `notifications/serializers.py`); the `Literal`s mirror model choices, and
 `tests/realtime/test_catalogue.py` checks both against the code, so the catalogue cannot drift
 from what is published.
 
@@ -67,7 +66,7 @@ PresenceStatus = Literal["online", "offline"]
 
 
 class UserSummary(TypedDict):
-    """`collective.api.common.UserSummarySerializer`."""
+    """`collective.representations.UserSummarySerializer`."""
 
     id: int
     username: str
@@ -78,7 +77,7 @@ class UserSummary(TypedDict):
 
 
 class OfferSummary(TypedDict):
-    """`collective.api.common.OfferSummarySerializer`."""
+    """`collective.representations.OfferSummarySerializer`."""
 
     id: int
     slug: str
@@ -89,7 +88,7 @@ class OfferSummary(TypedDict):
 
 
 class AskSummary(TypedDict):
-    """`collective.api.common.AskSummarySerializer`."""
+    """`collective.representations.AskSummarySerializer`."""
 
     id: int
     slug: str
@@ -100,7 +99,7 @@ class AskSummary(TypedDict):
 
 
 class ConnectionRepresentation(TypedDict):
-    """`collective.api.connections.ConnectionSerializer`: the REST representation.
+    """`collective.representations.ConnectionSerializer`: the REST representation.
     `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder."""
 
     id: int
@@ -125,14 +124,14 @@ class ConnectionRepresentation(TypedDict):
 
 
 class Attachment(TypedDict):
-    """`messaging.api.serializers.AttachmentSerializer`."""
+    """`messaging.representations.AttachmentSerializer`."""
 
     type: AttachmentType
     id: int
 
 
 class MessageRepresentation(TypedDict):
-    """`messaging.api.serializers.MessageSerializer` (and its fast-path twin
+    """`messaging.representations.MessageSerializer` (and its fast-path twin
     `messaging.services.message_representation`): the REST representation."""
 
     id: int

@@ -6,10 +6,10 @@ in a function is still an arrow, and usually one that points the wrong way). The
 
 - layers: `config` (wiring) → subscriber apps (`notifications`, `realtime`) and `web` → domain apps
   (`collective`, `messaging`, `payments`, `onboarding`) → `core`. An import from a lower layer into a
-  higher one is an upward arrow. A domain app may call `realtime`'s publishing interface
-  (`realtime.publish`, `realtime.catalogue`: "called by subscribers and services only"), nothing else
-  of it; and no domain module imports a subscriber module (`notifications`, its old home
-  `messaging.notifications` / `messaging.sms`, any `subscribers` module) but its own `apps.py`;
+  higher one is an upward arrow. A domain app imports no part of `realtime` (its services announce
+  domain events; realtime's fan-out, `realtime/subscribers.py`, subscribes and publishes); and no
+  domain module imports a subscriber module (`notifications`, its old home `messaging.notifications` /
+  `messaging.sms`, any `subscribers` module) but its own `apps.py`;
 - nothing imports an `api` package but urls modules (`*/urls.py`, `*/urls_*.py`, `config/urls.py`)
   and the api package itself;
 - `core` imports no other package of the project;
@@ -43,8 +43,6 @@ LAYERS = {
 }
 PACKAGES = [name for name in LAYERS if (ROOT / name / "__init__.py").exists()]
 DOMAIN = {"collective", "messaging", "payments", "onboarding"}
-# What a domain service may import from realtime: the one way to publish (architecture.md, convention 4).
-PUBLISHING_INTERFACE = ("realtime.publish", "realtime.catalogue")
 SUBSCRIBER_MODULES = ("notifications", "messaging.notifications", "messaging.sms")
 
 
@@ -153,8 +151,7 @@ def violations(imports: list[Import]) -> set[tuple[str, str, str]]:
             if not (src.endswith(".apps") and imp.source_package == imp.target_package):
                 found.add(("domain->subscriber", src, dst))
         elif LAYERS[imp.source_package] < LAYERS[imp.target_package]:
-            if not (imp.source_package in DOMAIN and within(dst, PUBLISHING_INTERFACE)):
-                found.add(("upward", src, dst))
+            found.add(("upward", src, dst))
         target_api = api_package(dst)
         if target_api and api_package(src) != target_api and not is_urls(src):
             found.add(("api", src, dst))
@@ -214,31 +211,6 @@ KNOWN: list[tuple[str, str, str, str]] = [
         "phone verification sends its code by SMS through notifications' delivery, texts and tasks; the SMS "
         "sender to move behind an interface in core, or verification into notifications (issue 12)",
     ),
-    # --- api packages imported by what is not urls
-    (
-        "api",
-        "collective.events",
-        "collective.api.*",
-        "event payloads are built with the API serializers; to become representations.py (architecture.md)",
-    ),
-    (
-        "api",
-        "messaging.events",
-        "messaging.api.serializers",
-        "event payloads are built with the API serializers; to become representations.py (architecture.md)",
-    ),
-    (
-        "api",
-        "messaging.api.serializers",
-        "collective.api.common",
-        "the public user shape is shared through collective's api; to become collective.representations",
-    ),
-    (
-        "api",
-        "notifications.serializers",
-        "collective.api.common",
-        "the public user shape is shared through collective's api; to become collective.representations",
-    ),
 ]
 
 # Packages that import each other directly, with the arrows that make the pair.
@@ -252,16 +224,6 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
         "collective",
         "notifications",
         "phone verification sends through notifications' SMS delivery; notifications subscribes to collective's events",
-    ),
-    (
-        "collective",
-        "realtime",
-        "collective services publish; realtime.selectors reads collective's models",
-    ),
-    (
-        "messaging",
-        "realtime",
-        "messaging publishes; realtime's consumer relays frames to messaging.services (in functions)",
     ),
 ]
 # The packages tangled in one strongly connected component today (every one reaches every other).
@@ -345,6 +307,7 @@ def test_the_checker_sees_what_it_should():
         return  # the fake modules' packages are not all present in this tree
     assert violations(fake) == {
         ("domain->subscriber", "collective.services.x", "notifications.triggers"),
+        ("upward", "collective.services.x", "realtime.publish"),
         ("upward", "collective.services.x", "realtime.presence"),
         ("core", "core.x", "collective.models"),
         ("api", "messaging.services", "collective.api.common"),

@@ -2,8 +2,9 @@
 
 Every change happens under a row lock on the connection (`select_for_update`), so two parallel
 requests are serialised: the second sees the first one's result (e.g. "already completed" is a
-no-op, not a second `helped_count` increment). Events go out through `realtime.publish` only, in
-the same transaction, and therefore reach sockets only if it commits.
+no-op, not a second `helped_count` increment). The services announce domain events
+(collective/events.py); realtime's fan-out subscribes and publishes the socket events in the same
+transaction, so they reach sockets only if it commits.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from collective.services.points import helped_milestone, lock_users, points_awar
 from core.errors import Conflict, CoreCode, DomainError, NotFound
 from core.events import announce
 from messaging.services import message_send, thread_get_or_create
-from realtime.publish import publish
 
 INITIAL_MESSAGE_MAX_LENGTH = 5000
 FEEDBACK_MAX_LENGTH = 2000
@@ -271,7 +271,6 @@ def connection_create(
     # notify=False: the responder hears of the connection (below), not of its first message too.
     message_send(thread=thread, sender=initiator, body=message, notify=False)
 
-    publish([initiator.pk, target.pk], events.CONNECTION_CREATED, events.connection_created_payload(connection))
     announce(
         events.ConnectionCreated(
             connection_id=connection.pk, initiator_id=initiator.pk, responder_id=target.pk, connection=connection
@@ -433,11 +432,7 @@ def connection_update(
         changed += _apply_status(locked, actor, status)
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
-        publish(
-            [locked.initiator_id, locked.responder_id],
-            events.CONNECTION_UPDATED,
-            events.connection_updated_payload(locked, previous_status=previous_status),
-        )
+        announce(events.ConnectionUpdated(connection_id=locked.pk, previous_status=previous_status, connection=locked))
         if locked.status != previous_status:
             announce(
                 events.ConnectionStatusChanged(
@@ -496,10 +491,6 @@ def connection_rate(*, connection: Connection, actor: User, rating: int, feedbac
             points_award(
                 user=rated_id, action=PointsAction.HELPFUL_RATING, obj=locked, other=actor, context={"rating": rating}
             )
-        publish(
-            [locked.initiator_id, locked.responder_id],
-            events.CONNECTION_UPDATED,
-            events.connection_updated_payload(locked, previous_status=locked.status),
-        )
+        announce(events.ConnectionUpdated(connection_id=locked.pk, previous_status=locked.status, connection=locked))
     announce(events.ConnectionRated(connection_id=locked.pk, rater_id=actor.pk, rated_id=rated_id, rating=rating))
     return locked

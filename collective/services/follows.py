@@ -16,7 +16,6 @@ from collective.selectors.blocks import is_blocked
 from collective.services.points import points_award
 from core.errors import CoreCode, DomainError, NotFound
 from core.events import announce
-from realtime.publish import publish
 
 ID_MAX = 2**63 - 1  # bigint keys: a larger number names no row, and must not reach the database
 
@@ -71,7 +70,6 @@ def follow_create(*, follower: User, following: User | int) -> Follow:
     # §8.2 "Get followed" +2, once per (followed, follower) ever: the ledger's unique key makes
     # a follow/unfollow/follow loop award nothing the second time. Daily-capped.
     points_award(user=target, action=PointsAction.GET_FOLLOWED, obj=follower, other=follower)
-    publish([target.pk], events.FOLLOW_CREATED, events.follow_created_payload(follower))
     announce(events.FollowCreated(follower_id=follower.pk, following_id=target.pk, follower=follower))
     return follow
 

@@ -23,7 +23,8 @@ from django.db.models import F, Model, Sum
 from django.utils import timezone
 
 from collective.errors import CollectiveCode
-from collective.events import PointsUnlocked
+from collective.events import POINTS_AWARDED as POINTS_AWARDED  # re-exported: the toast's event type
+from collective.events import PointsAwarded, PointsUnlocked
 from collective.models import Offer, PointsAccount, PointsTransaction, User
 from collective.models.points import (
     EARNING_ACTIONS,
@@ -36,9 +37,7 @@ from collective.models.points import (
 from collective.models.users import AvatarFrame
 from core.errors import Conflict, DomainError
 from core.events import announce
-from realtime.publish import publish
 
-POINTS_AWARDED = "points.awarded"
 MILESTONE = "milestone"
 STREAK = "streak"
 UNLOCK = "unlock"
@@ -128,8 +127,9 @@ def defer_publish(user_id: int, send: Callable[[], Any]) -> None:
 
 
 def _toast(user_id: int, *, amount: int, action: str, reason: str, total_points: int) -> None:
-    data = {"amount": amount, "action": action, "reason": reason, "total_points": total_points}
-    defer_publish(user_id, lambda: publish([user_id], POINTS_AWARDED, data))
+    # Announced, not published: realtime's fan-out publishes `points.awarded` (realtime/subscribers.py).
+    event = PointsAwarded(user_id=user_id, amount=amount, action=action, reason=reason, total_points=total_points)
+    defer_publish(user_id, lambda: announce(event))
 
 
 # --- the ledger --------------------------------------------------------------------------------

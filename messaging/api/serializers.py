@@ -5,39 +5,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from collective.api.common import UserSummarySerializer
+from collective.representations import UserSummarySerializer
 
 from .. import conf
-from ..models import AttachmentType, Message, Thread
-
-
-class AttachmentSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=AttachmentType.choices)
-    id = serializers.IntegerField(min_value=1)
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    thread = serializers.IntegerField(source="thread_id", read_only=True)
-    sender = serializers.IntegerField(source="sender_id", read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
-    is_deleted = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Message
-        fields = [
-            "id",
-            "thread",
-            "sender",
-            "body",
-            "body_html",
-            "attachments",
-            "client_id",
-            "created_at",
-            "edited_at",
-            "deleted_at",
-            "is_deleted",
-        ]
-        read_only_fields = fields
+from ..models import Message, Thread
+from ..representations import AttachmentSerializer
+from ..representations import MessageSerializer as MessageSerializer  # re-exported: the views answer with it
 
 
 class MessageCreateSerializer(serializers.Serializer):

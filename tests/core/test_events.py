@@ -48,6 +48,30 @@ def test_in_transaction_subscribers_run_now_in_registration_order(registry):
     assert seen == [("a", 7), ("b", 7)]
 
 
+def test_a_lower_order_runs_first_whatever_the_registration_order(registry):
+    seen = []
+
+    def late(e):
+        seen.append("late")
+
+    def first(e):
+        seen.append("first")
+
+    def second(e):
+        seen.append("second")
+
+    def early(e):
+        seen.append("early")
+
+    subscribe(Happened, late, order=5)
+    subscribe(Happened, first)
+    subscribe(Happened, early, order=-1)
+    subscribe(Happened, second)
+    announce(Happened(1))
+    assert seen == ["early", "first", "second", "late"]
+    assert subscribers(Happened)["in_transaction"] == [early, first, second, late]
+
+
 def test_subscribing_twice_is_one_registration(registry):
     seen = []
 
@@ -129,3 +153,26 @@ def test_the_collective_queues_reputation_from_its_subscribers():
 
     assert collective_subscribers.on_connection_rated in subscribers(ConnectionRated)["in_transaction"]
     assert collective_subscribers.on_connection_status_changed in subscribers(ConnectionStatusChanged)["in_transaction"]
+
+
+def test_realtime_fans_out_every_domain_event_of_the_contract_before_the_other_subscribers():
+    """The services only announce; realtime's fan-out publishes the socket events, first among
+    each event's subscribers (the write's own event precedes what its reactions publish)."""
+    from collective.events import ConnectionCreated, ConnectionUpdated, FollowCreated, PointsAwarded
+    from messaging.events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
+    from realtime import subscribers as fan_out
+
+    expected = {
+        ConnectionCreated: fan_out.on_connection_created,
+        ConnectionUpdated: fan_out.on_connection_updated,
+        FollowCreated: fan_out.on_follow_created,
+        PointsAwarded: fan_out.on_points_awarded,
+        MessageSent: fan_out.on_message_sent,
+        MessageEdited: fan_out.on_message_edited,
+        MessageDeleted: fan_out.on_message_deleted,
+        ThreadRead: fan_out.on_thread_read,
+    }
+    for event_type, handler in expected.items():
+        registered = subscribers(event_type)
+        assert registered["in_transaction"][0] is handler, event_type
+        assert handler not in registered["on_commit"], event_type

@@ -48,8 +48,7 @@ async def test_ephemeral_publishers_refuse_unknown_and_durable_types():
 
 
 def test_every_type_the_code_names_is_in_the_catalogue():
-    from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED
-    from collective.services.points import POINTS_AWARDED
+    from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, POINTS_AWARDED
     from notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
 
     durable = {
@@ -188,9 +187,13 @@ def _fields(serializer_class) -> list[str]:
 
 
 def test_representations_have_exactly_the_serializers_fields():
-    from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
-    from collective.api.connections.serializers import ConnectionSerializer
-    from messaging.api.serializers import AttachmentSerializer, MessageSerializer
+    from collective.representations import (
+        AskSummarySerializer,
+        ConnectionSerializer,
+        OfferSummarySerializer,
+        UserSummarySerializer,
+    )
+    from messaging.representations import AttachmentSerializer, MessageSerializer
     from notifications.serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
 
     pairs = [

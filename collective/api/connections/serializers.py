@@ -6,8 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from collective.api.common import AskSummarySerializer, OfferSummarySerializer, UserSummarySerializer
-from collective.models import Block, Connection, ConnectionStatus, ConnectionType, Follow
+from collective.api.common import UserSummarySerializer
+from collective.models import Block, ConnectionStatus, ConnectionType, Follow
+from collective.representations import ConnectionSerializer as ConnectionSerializer  # REST and events share it
 from collective.selectors import connections as connection_selectors
 from collective.services import connections as connection_services
 
@@ -16,42 +17,6 @@ ID_MAX = 2**63 - 1  # bigint primary keys; larger numbers are a 400, never a dat
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
-
-
-class ConnectionSerializer(serializers.ModelSerializer):
-    """The connection's representation: the REST answer and the data of `connection.*` events.
-    `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder."""
-
-    initiator = UserSummarySerializer(read_only=True)
-    responder = UserSummarySerializer(read_only=True)
-    offer = OfferSummarySerializer(read_only=True)
-    ask = AskSummarySerializer(read_only=True)
-    dm_thread: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
-
-    class Meta:
-        model = Connection
-        fields = [
-            "id",
-            "initiator",
-            "responder",
-            "ask",
-            "offer",
-            "connection_type",
-            "initial_message",
-            "dm_thread",
-            "status",
-            "agreed_price_cents",
-            "stripe_payment_intent_id",
-            "paid_at",
-            "initiator_rating",
-            "responder_rating",
-            "initiator_feedback",
-            "responder_feedback",
-            "created_at",
-            "updated_at",
-            "completed_at",
-        ]
-        read_only_fields = fields
 
 
 class ConnectionCreateSerializer(serializers.Serializer):

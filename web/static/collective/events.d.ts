@@ -20,7 +20,7 @@ export interface ConnectionCreatedData {
   connection: ConnectionRepresentation;
 }
 
-/** `collective.api.connections.ConnectionSerializer`: the REST representation. `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder. */
+/** `collective.representations.ConnectionSerializer`: the REST representation. `initiator_rating` is the rating given BY the initiator, `responder_rating` BY the responder. */
 export interface ConnectionRepresentation {
   id: number;
   initiator: UserSummary;
@@ -43,7 +43,7 @@ export interface ConnectionRepresentation {
   completed_at: Timestamp | null;
 }
 
-/** `collective.api.common.UserSummarySerializer`. */
+/** `collective.representations.UserSummarySerializer`. */
 export interface UserSummary {
   id: number;
   username: string;
@@ -53,7 +53,7 @@ export interface UserSummary {
   tagline: string;
 }
 
-/** `collective.api.common.AskSummarySerializer`. */
+/** `collective.representations.AskSummarySerializer`. */
 export interface AskSummary {
   id: number;
   slug: string;
@@ -63,7 +63,7 @@ export interface AskSummary {
   user_id: number;
 }
 
-/** `collective.api.common.OfferSummarySerializer`. */
+/** `collective.representations.OfferSummarySerializer`. */
 export interface OfferSummary {
   id: number;
   slug: string;
@@ -83,7 +83,7 @@ export interface MessageData {
   message: MessageRepresentation;
 }
 
-/** `messaging.api.serializers.MessageSerializer` (and its fast-path twin `messaging.services.message_representation`): the REST representation. */
+/** `messaging.representations.MessageSerializer` (and its fast-path twin `messaging.services.message_representation`): the REST representation. */
 export interface MessageRepresentation {
   id: number;
   thread: number;
@@ -98,7 +98,7 @@ export interface MessageRepresentation {
   is_deleted: boolean;
 }
 
-/** `messaging.api.serializers.AttachmentSerializer`. */
+/** `messaging.representations.AttachmentSerializer`. */
 export interface Attachment {
   type: AttachmentType;
   id: number;
