@@ -83,7 +83,7 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, default="")
     # `[{"type": "offer"|"ask"|"connection", "id": int}]`, validated by the service at send time.
     attachments = models.JSONField(default=list, blank=True)
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: no key, outside the unique index)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -103,6 +103,10 @@ class Message(models.Model):
                 name="message_deleted_has_no_body",
             ),
         ]
+
+    # Not a field: `services.message_send` sets it on the message it returns for a repeated
+    # client_id (the first message, nothing emitted), so the API answers 200 instead of 201.
+    replayed = False
 
     def __str__(self) -> str:
         return f"Message #{self.pk} in thread {self.thread_id}"
