@@ -206,14 +206,6 @@ def simple_cycle_count(graph: dict[str, set[str]]) -> int:
 
 # (rule, source pattern, target pattern, reason). Patterns are fnmatch patterns over module names.
 KNOWN: list[tuple[str, str, str, str]] = [
-    # --- domain apps → the notifications subscriber (the triggers became subscribers of domain events)
-    (
-        "domain->subscriber",
-        "collective.services.phone",
-        "notifications.*",
-        "phone verification sends its code by SMS through notifications' delivery, texts and tasks; the SMS "
-        "sender to move behind an interface in core, or verification into notifications (issue 12)",
-    ),
     # --- api packages imported by what is not urls
     (
         "api",
@@ -290,11 +282,6 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
     ),
     (
         "collective",
-        "notifications",
-        "phone verification sends through notifications' SMS delivery; notifications subscribes to collective's events",
-    ),
-    (
-        "collective",
         "realtime",
         "collective services publish; realtime.selectors reads collective's models",
     ),
@@ -307,7 +294,7 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
 # The packages tangled in one strongly connected component today (every one reaches every other).
 # A package joining it, or a second tangle, fails; when it shrinks, shrink this.
 KNOWN_TANGLES: list[frozenset[str]] = [
-    frozenset({"collective", "config", "core", "messaging", "notifications", "realtime"}),
+    frozenset({"collective", "config", "core", "messaging", "realtime"}),
 ]
 
 
