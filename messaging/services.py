@@ -209,7 +209,7 @@ def _send_retry_after(limit: int, previous: int, current: int, elapsed: float, p
     return math.ceil((1 - elapsed + fraction) * period - 1e-6)
 
 
-def _replay(sender, client_id: str, thread_id: int) -> Message:
+def _replay(sender, client_id: str | None, thread_id: int) -> Message:
     """The message an earlier send with this client_id stored, marked `replayed`; Conflict if it
     is in another thread."""
     existing = Message.objects.filter(sender_id=sender.pk, client_id=client_id).first()

@@ -105,14 +105,14 @@ def plain_send_input(data: Any) -> tuple[str, str | None] | None:
     no attachments; None when it might not (the serializer then decides, with its own errors)."""
     if type(data) is not dict:
         return None
-    body = data.get("body")
+    body: Any = data.get("body")
     if not _plain_text(body):
         return None
     try:
         body_clean(body)
     except DomainError:
         return None
-    client_id = data.get("client_id")
+    client_id: Any = data.get("client_id")
     if client_id is not None and not (_plain_text(client_id) and client_id_valid(client_id)):
         return None
     attachments = data.get("attachments", _ABSENT)
