@@ -278,7 +278,9 @@ KNOWN_MUTUAL: list[tuple[str, str, str]] = [
     (
         "collective",
         "messaging",
-        "connection_create opens the thread and posts the first message; messaging uses collective's models",
+        "connection_create opens the thread (the connection's dm_thread, set at insert) and posts the first message "
+        "(message.created precedes connection.created in both streams); messaging reads collective's Block, "
+        "Connection, Offer, Ask and User (blocks, strangers, attachment visibility) and is_blocked",
     ),
     (
         "collective",
