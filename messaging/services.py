@@ -329,7 +329,6 @@ def message_representation(message: Message) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
 def message_send(
     *,
     sender,
@@ -368,8 +367,35 @@ def message_send(
         raise Forbidden("You blocked this user: unblock them to send messages.", code="blocked")
     body = validation.body_clean(body)
     cleaned_attachments = validation.attachments_clean(sender, attachments)
-    _check_send_rate(sender)
+    # Only the write holds a transaction: with SQLite's IMMEDIATE transactions (embedded), the
+    # reads above would otherwise hold the database's one write lock too.
+    return _message_store(
+        thread=thread,
+        thread_id=thread_id,
+        participant_ids=(user_low_id, user_high_id),
+        sender=sender,
+        body=body,
+        client_id=client_id,
+        attachments=cleaned_attachments,
+        notify=notify,
+    )
 
+
+@transaction.atomic
+def _message_store(
+    *,
+    thread: Thread | None,
+    thread_id: int,
+    participant_ids: tuple[int, int],
+    sender,
+    body: str,
+    client_id: str | None,
+    attachments: list[dict[str, Any]],
+    notify: bool,
+) -> Message:
+    """The write of `message_send`, its input checked: the rate, the row, the thread's preview and
+    memberships, `message.created`, `MessageSent`."""
+    _check_send_rate(sender)
     now = timezone.now()
     body_html = render_body(body)
     conn = connections[router.db_for_write(Message)]
@@ -381,7 +407,7 @@ def message_send(
                 sender.pk,
                 body,
                 body_html,
-                Message._meta.get_field("attachments").get_db_prep_save(cleaned_attachments, connection=conn),
+                Message._meta.get_field("attachments").get_db_prep_save(attachments, connection=conn),
                 client_id,
                 conn.ops.adapt_datetimefield_value(now),
             ],
@@ -396,7 +422,7 @@ def message_send(
         sender=sender,
         body=body,
         body_html=body_html,
-        attachments=cleaned_attachments,
+        attachments=attachments,
         client_id=client_id,
         created_at=now,
     )
@@ -407,8 +433,8 @@ def message_send(
         thread.last_message_id, thread.last_message_at = message.pk, now
 
     data = message_representation(message)
-    publish((user_low_id, user_high_id), "message.created", {"thread": thread_id, "message": data})
-    recipient_id = user_high_id if sender.pk == user_low_id else user_low_id
+    publish(participant_ids, "message.created", {"thread": thread_id, "message": data})
+    recipient_id = participant_ids[1] if sender.pk == participant_ids[0] else participant_ids[0]
     announce(
         MessageSent(
             message_id=message.pk,
