@@ -101,3 +101,20 @@ class PointsUnlocked(DomainEvent):
     label: str
     threshold: int | None
     user: User = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PhoneVerificationRequested(DomainEvent):
+    """A new phone-verification code was issued (`PhoneVerification` `verification_id`, whose row
+    holds only the code's hash); a subscriber sends it to `phone_number`, in the transaction, and
+    may refuse (a DomainError: the code is then not issued at all).
+
+    `code` is the code in clear, for the message only: it is kept out of `repr` (so out of logs)
+    and is never published or written to the event log."""
+
+    user_id: int
+    verification_id: int
+    phone_number: str
+    code: str = field(repr=False)
+    ttl_seconds: int
+    user: User = field(compare=False, repr=False)

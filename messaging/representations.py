@@ -2,7 +2,7 @@
 
 The `message` of a `message.*` event is exactly the REST representation (`MessageSerializer`), so
 a client renders a pushed message and a fetched one the same way. Both the API
-(`messaging/api/serializers.py`) and the realtime fan-out (`realtime/subscribers.py`, through the
+(`messaging/api/messages/serializers.py`) and the realtime fan-out (`realtime/subscribers.py`, through the
 builders below) use this module. The shapes are typed in the event catalogue
 (`realtime/catalogue.py`: `MessageRepresentation`, `Attachment`, `MessageData`, `ThreadReadData`),
 which `tests/realtime/test_catalogue.py` holds field for field against these serializers.

@@ -14,16 +14,18 @@ from django.core.cache import cache
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 
-from collective.models import Ask, Block, Connection, Offer, User
+from collective.models import Block, Connection, User
 from collective.selectors.blocks import is_blocked
-from core.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from core.errors import Conflict, CoreCode, DomainError, Forbidden, NotFound, RateLimited
 from core.events import announce
 from core.sql import prebuilt
+from messaging.errors import MessagingCode
 
-from . import conf
+from . import conf, validation
 from .events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
-from .models import AttachmentType, Message, Thread, ThreadMembership
+from .models import Message, Thread, ThreadMembership
 from .rendering import render_body
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def thread_get_or_create(*, user_a, user_b, opened_to_stranger: bool = False) ->
 
     Checks no block: callers (connections, `thread_open`) decide what a block means for them."""
     if user_a.pk == user_b.pk:
-        raise DomainError("You cannot open a conversation with yourself.", code="self_thread", field="user")
+        raise DomainError("You cannot open a conversation with yourself.", code=MessagingCode.SELF_THREAD, field="user")
     low, high = sorted((user_a.pk, user_b.pk))
     thread = Thread.objects.filter(user_low_id=low, user_high_id=high).first()
     if thread:
@@ -73,9 +75,9 @@ def thread_open(*, user, other_user_id: int) -> tuple[Thread, bool]:
     Opening a new thread with a stranger (no connection either way) counts toward a daily limit."""
     other = User.objects.filter(pk=other_user_id, is_active=True).first()
     if other is None or is_blocked(blocker_id=other_user_id, blocked_id=user.pk):
-        raise NotFound("No such user.", code="not_found", field="user")
+        raise NotFound("No such user.", code=CoreCode.NOT_FOUND, field="user")
     if other.pk == user.pk:
-        raise DomainError("You cannot open a conversation with yourself.", code="self_thread", field="user")
+        raise DomainError("You cannot open a conversation with yourself.", code=MessagingCode.SELF_THREAD, field="user")
     low, high = sorted((user.pk, other.pk))
     existing = Thread.objects.filter(user_low_id=low, user_high_id=high).first()
     if existing:
@@ -100,7 +102,7 @@ def _check_stranger_limit(user) -> None:
         raise RateLimited(
             f"You can start at most {limit} conversations a day with people you are not connected to.",
             retry_after=int(retry) + 1,
-            code="stranger_thread_limit",
+            code=MessagingCode.STRANGER_THREAD_LIMIT,
         )
 
 
@@ -117,9 +119,9 @@ def _require_participant(thread: Thread, user) -> None:
     """Services are called with objects from trusted code too (the socket consumer): check again.
     A non-participant, or a participant the other has blocked, finds no thread."""
     if not thread.is_participant(user):
-        raise NotFound("No such thread.", code="not_found")
+        raise NotFound("No such thread.", code=CoreCode.NOT_FOUND)
     if is_blocked(blocker_id=thread.other_participant_id(user.pk), blocked_id=user.pk):
-        raise NotFound("No such thread.", code="not_found")
+        raise NotFound("No such thread.", code=CoreCode.NOT_FOUND)
 
 
 @transaction.atomic
@@ -135,52 +137,6 @@ def thread_set_archived(*, thread: Thread, user, archived: bool) -> ThreadMember
 
 
 # --- messages --------------------------------------------------------------------------------
-
-
-def _validate_body(body: Any) -> str:
-    if not isinstance(body, str) or not body.strip():
-        raise DomainError("A message cannot be empty.", code="blank", field="body")
-    limit = conf.get("MAX_BODY_CHARS")
-    if len(body) > limit:
-        raise DomainError(f"A message is at most {limit} characters.", code="max_length", field="body")
-    return body
-
-
-def _attachment_visible(sender, kind: str, obj_id: int) -> bool:
-    if kind == AttachmentType.OFFER:
-        offer = Offer.objects.filter(pk=obj_id).only("user_id", "status", "is_archived").first()
-        return offer is not None and (offer.user_id == sender.pk or offer.is_public)
-    if kind == AttachmentType.ASK:
-        ask = Ask.objects.filter(pk=obj_id).only("user_id", "is_archived").first()
-        return ask is not None and (ask.user_id == sender.pk or ask.is_public)
-    if kind == AttachmentType.CONNECTION:
-        return Connection.objects.filter(Q(initiator_id=sender.pk) | Q(responder_id=sender.pk), pk=obj_id).exists()
-    return False
-
-
-def _validate_attachments(sender, attachments: Any) -> list[dict[str, Any]]:
-    if not attachments:
-        return []
-    if not isinstance(attachments, list):
-        raise DomainError("Attachments are a list of {type, id}.", code="invalid", field="attachments")
-    limit = conf.get("MAX_ATTACHMENTS")
-    if len(attachments) > limit:
-        raise DomainError(f"At most {limit} attachments.", code="max_length", field="attachments")
-    cleaned: list[dict[str, Any]] = []
-    for item in attachments:
-        kind = item.get("type") if isinstance(item, dict) else None
-        obj_id = item.get("id") if isinstance(item, dict) else None
-        if kind not in AttachmentType.values or not isinstance(obj_id, int) or isinstance(obj_id, bool):
-            raise DomainError(
-                "Each attachment is {type: offer|ask|connection, id: int}.", code="invalid", field="attachments"
-            )
-        if not _attachment_visible(sender, kind, obj_id):
-            # The same answer for "does not exist" and "not yours to see": nothing leaks.
-            raise DomainError(f"No {kind} {obj_id} you can attach.", code="attachment_not_found", field="attachments")
-        entry = {"type": kind, "id": obj_id}
-        if entry not in cleaned:
-            cleaned.append(entry)
-    return cleaned
 
 
 def _check_send_rate(sender) -> None:
@@ -216,7 +172,7 @@ def _check_send_rate(sender) -> None:
     raise RateLimited(
         f"You can send at most {limit} messages a minute.",
         retry_after=_send_retry_after(limit, previous, current - 1, elapsed, period),
-        code="send_rate_limited",
+        code=MessagingCode.SEND_RATE_LIMITED,
     )
 
 
@@ -254,23 +210,19 @@ def _send_retry_after(limit: int, previous: int, current: int, elapsed: float, p
     return math.ceil((1 - elapsed + fraction) * period - 1e-6)
 
 
-def _blockers_between(a_id: int, b_id: int) -> set[int]:
-    """Who of the two has blocked the other (empty, one or both ids)."""
-    return set(
-        Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).values_list(
-            "blocker_id", flat=True
-        )
-    )
-
-
-def _replay(sender, client_id: str, thread: Thread) -> Message | None:
+def _replay(sender, client_id: str | None, thread_id: int) -> Message:
+    """The message an earlier send with this client_id stored, marked `replayed`; Conflict if it
+    is in another thread."""
     existing = Message.objects.filter(sender_id=sender.pk, client_id=client_id).first()
-    if existing is not None and existing.thread_id != thread.pk:
+    if existing is None:  # the index saw a row this statement does not: a constraint the service lost
+        raise IntegrityError(f"message with client_id of sender {sender.pk} not found after a conflict")
+    if existing.thread_id != thread_id:
         raise Conflict(
             "This client_id was already used for a message in another thread.",
-            code="client_id_reused",
+            code=CoreCode.CLIENT_ID_REUSED,
             field="client_id",
         )
+    existing.replayed = True
     return existing
 
 
@@ -306,127 +258,12 @@ def _after_send_updates(*, thread_id: int, sender_id: int, message_id: int, now)
         )
 
 
-def message_send(
-    *,
-    thread: Thread,
-    sender,
-    body: str,
-    client_id: str | None = None,
-    attachments: list | None = None,
-    notify: bool = True,
-) -> Message:
-    """Post a message. Idempotent on (sender, client_id): a repeat returns the first message and
-    emits nothing. Publishes `message.created` to both participants and, when the recipient is
-    offline, a `new_message` notification (one per thread while unread). `notify=False`: the
-    caller notifies in its own words (a connection's first message)."""
-    message, _created = message_send_or_replay(
-        thread=thread, sender=sender, body=body, client_id=client_id, attachments=attachments, notify=notify
-    )
-    return message
-
-
-@transaction.atomic
-def message_send_or_replay(
-    *,
-    thread: Thread,
-    sender,
-    body: str,
-    client_id: str | None = None,
-    attachments: list | None = None,
-    notify: bool = True,
-) -> tuple[Message, bool]:
-    """As `message_send`, also telling whether the message was created (False: a replay)."""
-    if not thread.is_participant(sender):
-        raise NotFound("No such thread.", code="not_found")
-    recipient_id = thread.other_participant_id(sender.pk)
-    # Both directions of a block in one query; each direction keeps its own answer and order.
-    blockers = _blockers_between(sender.pk, recipient_id)
-    if recipient_id in blockers:
-        raise NotFound("No such thread.", code="not_found")
-    if client_id is not None:
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
-            raise DomainError("client_id is 1 to 64 characters.", code="invalid", field="client_id")
-        existing = _replay(sender, client_id, thread)
-        if existing is not None:
-            return existing, False
-    if sender.pk in blockers:
-        raise Forbidden("You blocked this user: unblock them to send messages.", code="blocked")
-    body = _validate_body(body)
-    cleaned_attachments = _validate_attachments(sender, attachments)
-    _check_send_rate(sender)
-
-    now = timezone.now()
-    try:
-        # A savepoint: under a concurrent send with the same client_id the unique constraint
-        # decides, and the loser returns the winner's message.
-        with transaction.atomic():
-            message = Message.objects.create(
-                thread=thread,
-                sender=sender,
-                body=body,
-                body_html=render_body(body),
-                attachments=cleaned_attachments,
-                client_id=client_id,
-                created_at=now,
-            )
-    except IntegrityError:
-        if client_id is None:
-            raise
-        existing = _replay(sender, client_id, thread)
-        if existing is None:
-            raise
-        logger.info("client_id race lost by sender %s: returning message %s", sender.pk, existing.pk)
-        return existing, False
-
-    _after_send_updates(thread_id=thread.pk, sender_id=sender.pk, message_id=message.pk, now=now)
-    thread.last_message_id, thread.last_message_at = message.pk, now
-
-    announce(
-        MessageSent(
-            message_id=message.pk,
-            thread_id=thread.pk,
-            sender_id=sender.pk,
-            recipient_id=recipient_id,
-            body=message.body,
-            notify=notify,
-            sender=sender,
-            participant_ids=thread.participant_ids,
-            message=message,
-        )
-    )
-    return message, True
-
-
-# --- the send endpoint's fast path ------------------------------------------------------------
-# `POST /threads/{id}/messages/` is the hot path of delivery (docs/benchmarks.md). For the common
-# request (a plain text body, no attachments, a new or absent client_id, no block either way) it
-# does the work of `_thread_or_404` + `message_send_or_replay` with fewer, prebuilt statements:
-# one query answers "may this user post here, has anyone blocked anyone, was this client_id used"
-# and the insert needs no savepoint. Anything else (a replay, a block, a race on client_id that
-# must be judged, attachments) goes through the general path above, which decides as before.
-
-
-class SendContext:
-    """What `send_context` read about one thread for one sender."""
-
-    __slots__ = ("thread_id", "user_low_id", "user_high_id", "sender_blocked_other", "client_id_used")
-
-    def __init__(self, thread_id, user_low_id, user_high_id, sender_blocked_other, client_id_used) -> None:
-        self.thread_id = thread_id
-        self.user_low_id = user_low_id
-        self.user_high_id = user_high_id
-        self.sender_blocked_other = bool(sender_blocked_other)
-        self.client_id_used = client_id_used is not None
-
-    @property
-    def participant_ids(self) -> tuple[int, int]:
-        return (self.user_low_id, self.user_high_id)
-
-    @property
-    def plain(self) -> bool:
-        """Nothing for the general path to judge: no block by the sender, client_id unused."""
-        return not self.sender_blocked_other and not self.client_id_used
-
+# --- sending ----------------------------------------------------------------------------------
+# `message_send` is the one way a message is posted (REST, the connection service, tasks). It is
+# the hot path of delivery (docs/benchmarks.md), so it reads and writes with prebuilt statements:
+# one query answers "may this sender post here, has anyone blocked anyone, was this client_id
+# used", and the insert needs no savepoint (a race on the client_id is decided by the unique index
+# and answered as a replay).
 
 _MAX_ID = 2**63 - 1
 
@@ -434,7 +271,7 @@ _MAX_ID = 2**63 - 1
 def _context_sql(qn) -> str:
     # The thread if the sender takes part and the other participant has not blocked them
     # (as `selectors.thread_get_for_user`), whether the sender blocked the other, and
-    # whether this (sender, client_id) already names a message (NULL client_id: never).
+    # the message this (sender, client_id) already names, in any thread (NULL client_id: none).
     thread_t, message_t, block_t = (qn(m._meta.db_table) for m in (Thread, Message, Block))
     return (
         f"SELECT t.id, t.user_low_id, t.user_high_id, "
@@ -457,9 +294,9 @@ def _insert_sql(qn) -> str:
     )
 
 
-def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> SendContext | None:
-    """None when the sender may not see the thread (the API answers 404), as
-    `selectors.thread_get_for_user` would."""
+def _send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> tuple | None:
+    """(thread id, user_low_id, user_high_id, sender blocked the other, id of the message the
+    client_id names or None), or None when the sender may not see the thread."""
     if not 0 <= thread_id <= _MAX_ID:  # the ORM finds nothing for an id out of range; so do we
         return None
     conn = connections[router.db_for_read(Thread)]
@@ -468,92 +305,150 @@ def send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> Se
             prebuilt(conn, "messaging.send_context", _context_sql),
             [sender_id, sender_id, sender_id, client_id, thread_id, sender_id, sender_id, sender_id],
         )
-        row = cursor.fetchone()
-    return None if row is None else SendContext(*row)
+        return cursor.fetchone()
 
 
-_datetime_field = None
+_datetime_field = DateTimeField()  # DRF's own formatting of a datetime, as MessageSerializer's
 
 
-def message_representation(
-    *, message_id: int, thread_id: int, sender_id: int, body: str, body_html: str, client_id: str | None, created_at
-) -> dict[str, Any]:
-    """`MessageSerializer`'s representation of a message just sent (no attachments, not edited,
-    not deleted), without building the serializer (tests/messaging/test_send_fast_path.py holds
-    the two equal)."""
-    global _datetime_field
-    if _datetime_field is None:
-        from rest_framework.fields import DateTimeField
-
-        _datetime_field = DateTimeField()
+def message_representation(message: Message) -> dict[str, Any]:
+    """`MessageSerializer`'s representation of a message `message_send` just stored (not edited,
+    not deleted), without building the serializer: the `message` of `message.created` and the
+    REST response (tests/messaging/test_send_fast_path.py holds the two equal)."""
     return {
-        "id": message_id,
-        "thread": thread_id,
-        "sender": sender_id,
-        "body": body,
-        "body_html": body_html,
-        "attachments": [],
-        "client_id": client_id,
-        "created_at": _datetime_field.to_representation(created_at),
+        "id": message.pk,
+        "thread": message.thread_id,
+        "sender": message.sender_id,
+        "body": message.body,
+        "body_html": message.body_html,
+        "attachments": [{"type": a["type"], "id": a["id"]} for a in message.attachments],
+        "client_id": message.client_id,
+        "created_at": _datetime_field.to_representation(message.created_at),
         "edited_at": None,
         "deleted_at": None,
         "is_deleted": False,
     }
 
 
+def message_send(
+    *,
+    sender,
+    body: str,
+    thread: Thread | None = None,
+    thread_id: int | None = None,
+    client_id: str | None = None,
+    attachments: list | None = None,
+    notify: bool = True,
+) -> Message:
+    """Post a message in `thread` (or the thread `thread_id`: no need to load it first).
+
+    Idempotent on (sender, client_id): a repeat returns the first message, with
+    `message.replayed` True, and emits nothing. Publishes `message.created` to both participants
+    and announces `MessageSent` (notifications: a `new_message` notification when the recipient
+    is offline, one per thread while unread). `notify=False`: the caller notifies in its own words
+    (a connection's first message).
+
+    In order: NotFound if the sender may not see the thread (not a participant, or blocked by the
+    other); a client_id that is not 1 to 64 characters; a replay; Forbidden if the sender blocked
+    the other; the body, the attachments (messaging.validation); the send rate."""
+    if thread is not None:
+        thread_id = thread.pk
+    if thread_id is None:
+        raise TypeError("message_send needs a thread or a thread_id")
+    client_id_ok = validation.client_id_valid(client_id)
+    row = _send_context(sender_id=sender.pk, thread_id=thread_id, client_id=client_id if client_id_ok else None)
+    if row is None:
+        raise NotFound("No such thread.", code=CoreCode.NOT_FOUND)
+    thread_id, user_low_id, user_high_id, sender_blocked_other, used_by = row
+    if not client_id_ok:
+        raise validation.client_id_error()
+    if used_by is not None:
+        return _replay(sender, client_id, thread_id)
+    if sender_blocked_other:
+        raise Forbidden("You blocked this user: unblock them to send messages.", code=MessagingCode.BLOCKED)
+    body = validation.body_clean(body)
+    cleaned_attachments = validation.attachments_clean(sender, attachments)
+    # Only the write holds a transaction: with SQLite's IMMEDIATE transactions (embedded), the
+    # reads above would otherwise hold the database's one write lock too.
+    return _message_store(
+        thread=thread,
+        thread_id=thread_id,
+        participant_ids=(user_low_id, user_high_id),
+        sender=sender,
+        body=body,
+        client_id=client_id,
+        attachments=cleaned_attachments,
+        notify=notify,
+    )
+
+
 @transaction.atomic
-def message_send_plain(*, context: SendContext, sender, body: str, client_id: str | None) -> dict[str, Any] | None:
-    """`message_send_or_replay` for a request `context` found plain, with a body already
-    validated and no attachments: returns the new message's representation (shared by the
-    event and the response), or None when a concurrent request with the same client_id won
-    the race (the caller then answers through the general path, which finds the winner)."""
+def _message_store(
+    *,
+    thread: Thread | None,
+    thread_id: int,
+    participant_ids: tuple[int, int],
+    sender,
+    body: str,
+    client_id: str | None,
+    attachments: list[dict[str, Any]],
+    notify: bool,
+) -> Message:
+    """The write of `message_send`, its input checked: the rate, the row, the thread's preview and
+    memberships, `message.created`, `MessageSent`."""
     _check_send_rate(sender)
     now = timezone.now()
     body_html = render_body(body)
     conn = connections[router.db_for_write(Message)]
-    attachments = Message._meta.get_field("attachments").get_db_prep_save([], connection=conn)
     with conn.cursor() as cursor:
         cursor.execute(
             prebuilt(conn, "messaging.send_insert", _insert_sql),
             [
-                context.thread_id,
+                thread_id,
                 sender.pk,
                 body,
                 body_html,
-                attachments,
+                Message._meta.get_field("attachments").get_db_prep_save(attachments, connection=conn),
                 client_id,
                 conn.ops.adapt_datetimefield_value(now),
             ],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    message_id = row[0]
-    _after_send_updates(thread_id=context.thread_id, sender_id=sender.pk, message_id=message_id, now=now)
-    data = message_representation(
-        message_id=message_id,
-        thread_id=context.thread_id,
-        sender_id=sender.pk,
+        inserted = cursor.fetchone()
+    if inserted is None:  # a concurrent send with this client_id committed first: answer with its message
+        logger.info("client_id race lost by sender %s in thread %s", sender.pk, thread_id)
+        return _replay(sender, client_id, thread_id)
+    message = Message(
+        id=inserted[0],
+        thread_id=thread_id,
+        sender=sender,
         body=body,
         body_html=body_html,
+        attachments=attachments,
         client_id=client_id,
         created_at=now,
     )
-    recipient_id = context.user_high_id if sender.pk == context.user_low_id else context.user_low_id
+    message._state.adding, message._state.db = False, conn.alias
+    _after_send_updates(thread_id=thread_id, sender_id=sender.pk, message_id=message.pk, now=now)
+    if thread is not None:
+        message.thread = thread
+        thread.last_message_id, thread.last_message_at = message.pk, now
+
+    data = message_representation(message)
+    recipient_id = participant_ids[1] if sender.pk == participant_ids[0] else participant_ids[0]
     announce(
         MessageSent(
-            message_id=message_id,
-            thread_id=context.thread_id,
+            message_id=message.pk,
+            thread_id=thread_id,
             sender_id=sender.pk,
             recipient_id=recipient_id,
             body=body,
-            notify=True,
+            notify=notify,
             sender=sender,
-            participant_ids=context.participant_ids,
+            participant_ids=participant_ids,
             representation=data,
         )
     )
-    return data
+    return message
 
 
 def _own_message(*, thread: Thread, user, message_id: int, lock: bool = True) -> Message:
@@ -561,9 +456,9 @@ def _own_message(*, thread: Thread, user, message_id: int, lock: bool = True) ->
     qs = Message.objects.select_for_update() if lock else Message.objects
     message = qs.filter(thread=thread, pk=message_id).first()
     if message is None:
-        raise NotFound("No such message.", code="not_found")
+        raise NotFound("No such message.", code=CoreCode.NOT_FOUND)
     if message.sender_id != user.pk:
-        raise Forbidden("Only the sender can change a message.", code="not_sender")
+        raise Forbidden("Only the sender can change a message.", code=MessagingCode.NOT_SENDER)
     return message
 
 
@@ -572,13 +467,14 @@ def message_edit(*, thread: Thread, user, message_id: int, body: str) -> Message
     """Edit one's own message within the edit window. Publishes `message.updated`."""
     message = _own_message(thread=thread, user=user, message_id=message_id)
     if message.deleted_at is not None:
-        raise Conflict("A deleted message cannot be edited.", code="message_deleted")
+        raise Conflict("A deleted message cannot be edited.", code=MessagingCode.MESSAGE_DELETED)
     window = conf.get("EDIT_WINDOW_SECONDS")
     if timezone.now() - message.created_at > timedelta(seconds=window):
         raise Forbidden(
-            f"A message can be edited only within {window // 60} minutes of sending.", code="edit_window_closed"
+            f"A message can be edited only within {window // 60} minutes of sending.",
+            code=MessagingCode.EDIT_WINDOW_CLOSED,
         )
-    body = _validate_body(body)
+    body = validation.body_clean(body)
     if body == message.body:
         return message
     message.body = body
@@ -635,9 +531,11 @@ def thread_mark_read(*, thread: Thread, user, message_id: int) -> ThreadMembersh
     try:
         message_id = int(message_id)
     except (TypeError, ValueError):
-        raise DomainError("message must be a message id.", code="invalid", field="message") from None
+        raise DomainError("message must be a message id.", code=CoreCode.INVALID, field="message") from None
     if not Message.objects.filter(thread=thread, pk=message_id).exists():
-        raise DomainError("This message is not in this thread.", code="message_not_in_thread", field="message")
+        raise DomainError(
+            "This message is not in this thread.", code=MessagingCode.MESSAGE_NOT_IN_THREAD, field="message"
+        )
     membership = _membership(thread, user.pk, lock=True)
     if membership.last_read_message_id is not None and membership.last_read_message_id >= message_id:
         return membership

@@ -24,10 +24,6 @@ DEFAULTS: dict[str, Any] = {
     # A repeat (same actor, kind and subject) after the earlier notification was read is a new
     # notification, but texts nobody again within this window if one was sent or queued.
     "REPEAT_SMS_WINDOW_SECONDS": 24 * 3600,
-    "VERIFICATION_CODE_TTL_SECONDS": 600,
-    "VERIFICATION_MAX_ATTEMPTS": 5,
-    "VERIFICATION_RESEND_SECONDS": 60,
-    "VERIFICATION_MAX_PER_HOUR": 5,
 }
 
 # Per-kind SMS defaults. The connection events are what seed 001 §7.2 texts; a direct message

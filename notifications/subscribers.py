@@ -14,7 +14,13 @@ streams, and streams in ascending user order (docs/economy.md).
 
 from __future__ import annotations
 
-from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+from collective.events import (
+    ConnectionCreated,
+    ConnectionStatusChanged,
+    FollowCreated,
+    PhoneVerificationRequested,
+    PointsUnlocked,
+)
 from core.events import subscribe
 from messaging.events import MessageSent, ThreadRead
 
@@ -28,3 +34,6 @@ def register() -> None:
     subscribe(PointsUnlocked, triggers.on_points_unlock)
     subscribe(MessageSent, triggers.on_message_sent)
     subscribe(ThreadRead, triggers.on_thread_read)
+    # The code's SMS record is written in the verification's transaction (and a number that
+    # opted out is refused there, rolling the code back); the send is queued on commit (outbox).
+    subscribe(PhoneVerificationRequested, triggers.on_phone_verification_requested)

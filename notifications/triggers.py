@@ -17,15 +17,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+from collective.errors import CollectiveCode
+from collective.events import (
+    ConnectionCreated,
+    ConnectionStatusChanged,
+    FollowCreated,
+    PhoneVerificationRequested,
+    PointsUnlocked,
+)
 from collective.models import ConnectionStatus
 from collective.models.points import PointsAction, PointsTransaction
 from collective.services.connections import connection_helper_id
+from core.errors import DomainError
+from core.outbox import enqueue_on_commit
 from messaging.events import MessageSent, ThreadRead
 
 from . import texts
+from .delivery import sms_opted_out, sms_verification_record
 from .models import Notification, NotificationKind
 from .services import _online, notification_create, notification_mark_thread_read
+from .tasks import sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +166,21 @@ def on_points_unlock(event: PointsUnlocked) -> Notification | None:
         texts=texts.points_unlock(title=f"Unlocked: {event.label}!", body=body),
         data={"unlock": event.unlock_key, "threshold": threshold},
     )
+
+
+def on_phone_verification_requested(event: PhoneVerificationRequested) -> None:
+    """Text the code: an SMS record (not subject to the notification rules) and its send, queued
+    through the outbox on commit. A number that replied STOP is refused: the DomainError rolls
+    the verification back."""
+    if sms_opted_out(event.phone_number):
+        raise DomainError(
+            "This number replied STOP; reply START to it before verifying.",
+            code=CollectiveCode.PHONE_OPTED_OUT,  # the verification flow's code (collective.errors)
+            field="phone_number",
+        )
+    sms = sms_verification_record(
+        user=event.user,
+        verification_id=event.verification_id,
+        body=texts.verification_code(event.code, event.ttl_seconds),
+    )
+    enqueue_on_commit(sms_send, args=[sms.pk])

@@ -26,8 +26,11 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 
-from core.errors import DEPENDENCY_ERRORS
+from core.errors import DEPENDENCY_ERRORS, DomainError
+from messaging.selectors import thread_get_for_user
+from messaging.services import thread_mark_read
 
 from . import frames, presence, selectors
 from .auth import active_user, authenticate, ticket_of
@@ -592,8 +595,6 @@ class EventConsumer(AsyncWebsocketConsumer):
             return self._thread_others[thread_id]
 
         def load() -> list[int] | None:
-            from messaging.selectors import thread_get_for_user
-
             thread = thread_get_for_user(user=self.user, thread_id=thread_id)
             return None if thread is None else [u for u in thread.participant_ids if u != self.user_id]
 
@@ -655,20 +656,11 @@ class EventConsumer(AsyncWebsocketConsumer):
         await self._participant_others(thread_id)
 
         def mark() -> None:
-            from django.core.exceptions import ObjectDoesNotExist
-
-            from core.errors import DomainError
-            from messaging import services
-            from messaging.selectors import thread_get_for_user
-
-            mark_read = getattr(services, "thread_mark_read", None)
-            if mark_read is None:
-                raise FrameError("unavailable", "Read markers are not available.")
             thread = thread_get_for_user(user=self.user, thread_id=thread_id)
             if thread is None:
                 raise FrameError("not_found", "No such thread.")
             try:
-                mark_read(thread=thread, user=self.user, message_id=message_id)
+                thread_mark_read(thread=thread, user=self.user, message_id=message_id)
             except DomainError as exc:
                 raise FrameError(exc.code, exc.detail) from None
             except ObjectDoesNotExist:

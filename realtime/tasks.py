@@ -34,6 +34,8 @@ def events_prune() -> int:
 def presence_sweep() -> list[int]:
     """Declare offline the users whose sockets all stopped refreshing (their process died).
     Every server process also sweeps while it holds sockets; this covers the rest."""
+    # Imported here: the consumer module brings the socket machinery (Channels' consumer classes,
+    # the layer watcher), which a worker needs only when this task runs.
     from .consumers import sweep_presence
 
     return async_to_sync(sweep_presence)()

@@ -15,7 +15,7 @@ SHARED = {
     "collective": {"common.py": "serializers shared by areas and apps; to become collective/representations.py"},
 }
 # Apps whose api/ is still flat (views.py, serializers.py, urls.py), and why. Only shrinks.
-KNOWN_FLAT = {"messaging": "its send view is being rewritten (issue 12); to become messaging/api/messages/"}
+KNOWN_FLAT: dict[str, str] = {}
 
 
 def areas(app: str) -> list[str]:

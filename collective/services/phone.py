@@ -1,4 +1,5 @@
-"""Phone verification by a code sent over SMS.
+"""Phone verification by a code sent over SMS (the sending: `PhoneVerificationRequested`, which
+the notifications app subscribes to).
 
 A code is six digits, stored only as an HMAC (keyed with SECRET_KEY, bound to the user and the
 number), valid for 10 minutes and for 5 attempts. A new code may be asked for once a minute and
@@ -21,16 +22,23 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from collective.errors import CollectiveCode
+from collective.events import PhoneVerificationRequested
 from collective.models import PhoneVerification, User
-from core.errors import Conflict, DomainError, RateLimited
-from core.outbox import enqueue_on_commit
+from core.errors import Conflict, CoreCode, DomainError, RateLimited
+from core.events import announce
 
-# The code goes out through the notifications app's SMS channel (its record, opt-outs, backends
-# and task): an accounts service using a subscriber app, to be turned around (see the README).
-from notifications import conf
-from notifications.delivery import sms_opted_out, sms_verification_record
-from notifications.tasks import sms_send
-from notifications.texts import verification_code
+# `settings.PHONE_VERIFICATION` (a dict) over these defaults.
+DEFAULTS: dict[str, int] = {
+    "VERIFICATION_CODE_TTL_SECONDS": 600,
+    "VERIFICATION_MAX_ATTEMPTS": 5,
+    "VERIFICATION_RESEND_SECONDS": 60,
+    "VERIFICATION_MAX_PER_HOUR": 5,
+}
+
+
+def _setting(name: str) -> int:
+    return {**DEFAULTS, **getattr(settings, "PHONE_VERIFICATION", {})}[name]
 
 
 def _hash(user_id: int, phone_number: str, code: str) -> str:
@@ -56,34 +64,32 @@ def phone_verification_start(*, user: Any) -> Started:
     locked = _lock_user(user)
     phone = locked.phone_number
     if not phone:
-        raise DomainError("Set a phone number on /api/v1/me/ first.", code="phone_missing", field="phone_number")
-    if locked.phone_verified:
-        raise Conflict("This phone number is already verified.", code="already_verified")
-    if sms_opted_out(phone):
         raise DomainError(
-            "This number replied STOP; reply START to it before verifying.",
-            code="phone_opted_out",
-            field="phone_number",
+            "Set a phone number on /api/v1/me/ first.", code=CollectiveCode.PHONE_MISSING, field="phone_number"
         )
+    if locked.phone_verified:
+        raise Conflict("This phone number is already verified.", code=CollectiveCode.ALREADY_VERIFIED)
     now = timezone.now()
     recent = list(
         PhoneVerification.objects.filter(user_id=locked.pk, created_at__gt=now - dt.timedelta(hours=1))
         .order_by("-created_at")
         .values_list("created_at", flat=True)
     )
-    resend = conf.get("VERIFICATION_RESEND_SECONDS")
+    resend = _setting("VERIFICATION_RESEND_SECONDS")
     if recent and (now - recent[0]).total_seconds() < resend:
         wait = resend - (now - recent[0]).total_seconds()
         raise RateLimited(
             f"A code was just sent; ask for another in {math.ceil(wait)} s.",
             retry_after=math.ceil(wait),
-            code="resend_too_soon",
+            code=CollectiveCode.RESEND_TOO_SOON,
         )
-    per_hour = conf.get("VERIFICATION_MAX_PER_HOUR")
+    per_hour = _setting("VERIFICATION_MAX_PER_HOUR")
     if len(recent) >= per_hour:
         wait = (recent[per_hour - 1] + dt.timedelta(hours=1) - now).total_seconds()
-        raise RateLimited(f"At most {per_hour} codes an hour.", retry_after=math.ceil(wait), code="too_many_codes")
-    ttl = conf.get("VERIFICATION_CODE_TTL_SECONDS")
+        raise RateLimited(
+            f"At most {per_hour} codes an hour.", retry_after=math.ceil(wait), code=CollectiveCode.TOO_MANY_CODES
+        )
+    ttl = _setting("VERIFICATION_CODE_TTL_SECONDS")
     code = f"{secrets.randbelow(10**6):06d}"
     verification = PhoneVerification.objects.create(
         user_id=locked.pk,
@@ -96,9 +102,18 @@ def phone_verification_start(*, user: Any) -> Started:
     PhoneVerification.objects.filter(user_id=locked.pk, verified_at__isnull=True).exclude(pk=verification.pk).update(
         expires_at=now
     )
-    sms = sms_verification_record(user=locked, verification_id=verification.pk, body=verification_code(code, ttl))
-    sms_id = sms.pk
-    enqueue_on_commit(sms_send, args=[sms_id])
+    # The code goes out by SMS through the notifications app (its subscriber records the SMS and
+    # queues it on commit, or refuses a number that opted out: that rolls all of this back).
+    announce(
+        PhoneVerificationRequested(
+            user_id=locked.pk,
+            verification_id=verification.pk,
+            phone_number=phone,
+            code=code,
+            ttl_seconds=ttl,
+            user=locked,
+        )
+    )
     return Started(phone_number=phone, expires_in=ttl, resend_in=resend)
 
 
@@ -119,7 +134,7 @@ def _check(user: Any, code: Any) -> tuple[str, Any]:
             return "phone_changed", None
         if verification.expires_at <= now:
             return "code_expired", None
-        limit = conf.get("VERIFICATION_MAX_ATTEMPTS")
+        limit = _setting("VERIFICATION_MAX_ATTEMPTS")
         if verification.attempts >= limit:
             return "too_many_attempts", None
         PhoneVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
@@ -137,7 +152,7 @@ def _check(user: Any, code: Any) -> tuple[str, Any]:
 def phone_verification_confirm(*, user: Any, code: Any) -> Any:
     """Check a code; on success the phone is verified and SMS turned on. Returns the user."""
     if not isinstance(code, str) or not code.strip().isdigit() or len(code.strip()) != 6:
-        raise DomainError("The code is the 6 digits we sent.", code="invalid", field="code")
+        raise DomainError("The code is the 6 digits we sent.", code=CoreCode.INVALID, field="code")
     outcome, extra = _check(user, code.strip())
     if outcome == "ok":
         return extra
@@ -148,6 +163,6 @@ def phone_verification_confirm(*, user: Any, code: Any) -> Any:
         "too_many_attempts": ("Too many wrong codes; ask for a new one.", "too_many_attempts"),
     }
     if outcome == "code_invalid":
-        raise DomainError(f"Wrong code; {extra} attempt(s) left.", code="code_invalid", field="code")
+        raise DomainError(f"Wrong code; {extra} attempt(s) left.", code=CollectiveCode.CODE_INVALID, field="code")
     detail, err = messages[outcome]
     raise DomainError(detail, code=err, field="code")

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from collective.events import PhoneVerificationRequested
 from collective.models import PhoneVerification
 from notifications.models import SmsMessage, SmsOptOut
 from tests.conftest import client_for
@@ -137,6 +138,21 @@ def test_an_opted_out_number_cannot_be_verified(user, sms_outbox):
     resp = client_for(user).post(START)
     assert resp.status_code == 400 and resp.data["code"] == "phone_opted_out"
     assert sms_outbox == []
+
+
+def test_a_refused_number_issues_no_code(user, sms_outbox):
+    # The opt-out is the SMS subscriber's answer to PhoneVerificationRequested, in the
+    # verification's transaction: the code it refused leaves no row behind.
+    SmsOptOut.objects.create(phone_number=user.phone_number)
+    assert client_for(user).post(START).status_code == 400
+    assert not PhoneVerification.objects.exists() and not SmsMessage.objects.exists()
+
+
+def test_the_code_is_not_in_the_events_repr(user):
+    event = PhoneVerificationRequested(
+        user_id=user.pk, verification_id=1, phone_number=user.phone_number, code="424242", ttl_seconds=600, user=user
+    )
+    assert "424242" not in repr(event) and user.phone_number in repr(event)
 
 
 @pytest.mark.parametrize("body", [{}, {"code": ""}, {"code": "12345"}, {"code": "abcdef"}, {"code": ["123456"]}])

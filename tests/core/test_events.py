@@ -131,7 +131,13 @@ def test_on_commit_subscribers_run_after_commit_only_and_each_on_its_own(registr
 
 
 def test_the_apps_register_their_subscribers():
-    from collective.events import ConnectionCreated, ConnectionStatusChanged, FollowCreated, PointsUnlocked
+    from collective.events import (
+        ConnectionCreated,
+        ConnectionStatusChanged,
+        FollowCreated,
+        PhoneVerificationRequested,
+        PointsUnlocked,
+    )
     from messaging.events import MessageSent, ThreadRead
     from notifications import triggers
 
@@ -142,6 +148,7 @@ def test_the_apps_register_their_subscribers():
         PointsUnlocked: triggers.on_points_unlock,
         MessageSent: triggers.on_message_sent,
         ThreadRead: triggers.on_thread_read,
+        PhoneVerificationRequested: triggers.on_phone_verification_requested,
     }
     for event_type, handler in expected.items():
         assert handler in subscribers(event_type)["in_transaction"], event_type

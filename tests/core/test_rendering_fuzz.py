@@ -24,7 +24,8 @@ from rest_framework.test import APIRequestFactory
 from core.errors import DomainError
 from core.rendering import render_markdown
 from messaging import conf as messaging_conf
-from messaging.api.views import MessageCursorPagination, _plain_send_input
+from messaging.api.messages.views import MessageCursorPagination
+from messaging.validation import plain_send_input
 
 from .test_rendering_policy import assert_safe
 
@@ -214,7 +215,7 @@ send_payloads = st.one_of(
 @given(send_payloads)
 def test_plain_send_input_takes_any_payload(data):
     start = time.perf_counter()
-    result = _plain_send_input(data)
+    result = plain_send_input(data)
     assert time.perf_counter() - start < PARSE_BOUND
     if result is not None:
         body, client_id = result

@@ -1,17 +1,20 @@
-"""`POST /threads/{id}/messages/` answers the common request through a lean path
-(`services.message_send_plain`) and everything else through the general one: both must say the
-same thing, byte for byte where a client can see it."""
+"""`POST /threads/{id}/messages/` sends through one service, `services.message_send`, which builds
+the new message's representation itself (`services.message_representation`, shared by the event
+and the response) instead of running `MessageSerializer`; the common request skips the request
+serializer too (`validation.plain_send_input`). Both shortcuts must say what the serializers
+would, byte for byte where a client can see it."""
 
 from __future__ import annotations
 
 import pytest
 
-from collective.models import Block
-from messaging.api.serializers import MessageSerializer
+from collective.models import Block, Connection, ConnectionType
+from messaging.api.messages.serializers import MessageSerializer
 from messaging.models import Message
+from messaging.services import message_send
 from realtime.models import Event
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import OfferFactory, UserFactory
 
 from .conftest import events_of
 
@@ -35,6 +38,33 @@ def test_plain_send_answers_as_the_serializer_would(alice, bob, thread, alice_cl
     thread.refresh_from_db()
     assert thread.last_message_id == stored.pk and thread.last_message_at == stored.created_at
     assert client_for(bob).get(url(thread)).json()["results"][0] == r.json()
+
+
+def test_send_with_attachments_answers_as_the_serializer_would(alice, bob, thread, alice_client):
+    offer = OfferFactory(user=bob, status="active")
+    connection = Connection.objects.create(
+        initiator=alice, responder=bob, connection_type=ConnectionType.DIRECT, initial_message="hi"
+    )
+    attachments = [{"type": "offer", "id": offer.pk}, {"type": "connection", "id": connection.pk}]
+    r = alice_client.post(url(thread), {"body": "see", "client_id": "att-1", "attachments": attachments})
+    assert r.status_code == 201, r.content
+    stored = Message.objects.get(pk=r.data["id"])
+    assert r.json() == MessageSerializer(stored).data
+    assert [e.data for e in events_of("message.created")] == [{"thread": thread.pk, "message": r.json()}] * 2
+    again = alice_client.post(url(thread), {"body": "see", "client_id": "att-1", "attachments": attachments})
+    assert again.status_code == 200 and again.json() == r.json()
+
+
+def test_the_service_publishes_what_the_serializer_says(alice, bob, thread):
+    sent = message_send(thread=thread, sender=bob, body="a **reply**", client_id="svc-1")
+    stored = Message.objects.get(pk=sent.pk)
+    assert not sent.replayed
+    assert [e.data for e in events_of("message.created")] == [
+        {"thread": thread.pk, "message": MessageSerializer(stored).data}
+    ] * 2
+    assert MessageSerializer(sent).data == MessageSerializer(stored).data
+    again = message_send(thread_id=thread.pk, sender=bob, body="a **reply**", client_id="svc-1")
+    assert again.replayed and again.pk == sent.pk and len(events_of("message.created")) == 2
 
 
 def test_plain_send_statements(thread, alice_client):

@@ -6,30 +6,35 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from collective.representations import UserSummarySerializer
+from core.errors import DomainError
 
-from .. import conf
-from ..models import Message, Thread
-from ..representations import AttachmentSerializer
-from ..representations import MessageSerializer as MessageSerializer  # re-exported: the views answer with it
+from ... import conf, validation
+from ...models import Message, Thread
+from ...representations import AttachmentSerializer
+from ...representations import MessageSerializer as MessageSerializer  # re-exported: the views answer with it
 
 
 class MessageCreateSerializer(serializers.Serializer):
+    """The request of a send that `validation.plain_send_input` did not take as it is: the rules
+    are messaging.validation's, their errors given as this serializer's field errors."""
+
     body = serializers.CharField(trim_whitespace=False, allow_blank=False)
-    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=False)
+    client_id = serializers.CharField(
+        max_length=validation.CLIENT_ID_MAX_CHARS, required=False, allow_null=True, allow_blank=False
+    )
     attachments = AttachmentSerializer(many=True, required=False)
 
     def validate_body(self, value: str) -> str:
-        limit = conf.get("MAX_BODY_CHARS")
-        if len(value) > limit:
-            raise serializers.ValidationError(f"A message is at most {limit} characters.", code="max_length")
-        if not value.strip():
-            raise serializers.ValidationError("A message cannot be empty.", code="blank")
-        return value
+        try:
+            return validation.body_clean(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.detail, code=exc.code) from None
 
     def validate_attachments(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        limit = conf.get("MAX_ATTACHMENTS")
-        if len(value) > limit:
-            raise serializers.ValidationError(f"At most {limit} attachments.", code="max_length")
+        try:
+            validation.attachments_count_check(len(value))
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.detail, code=exc.code) from None
         return value
 
 

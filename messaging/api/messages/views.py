@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard, cast
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import DomainError
+from core.errors import NotFound as NoSuchThread
 from core.pagination import PageNumberPagination
+from messaging.errors import MessagingCode
 
-from .. import conf, selectors, services
-from ..models import Thread
+from ... import selectors, services, validation
+from ...models import Thread
 from .serializers import (
     MessageCreateSerializer,
     MessageEditSerializer,
@@ -27,37 +29,6 @@ from .serializers import (
     ThreadOpenSerializer,
     ThreadSerializer,
 )
-
-_ABSENT = object()
-
-
-def _plain_text(value: Any, max_length: int) -> TypeGuard[str]:
-    """A str the serializer's CharField (no trimming, no blank) takes as it is: non-empty, at most
-    `max_length`, without NUL or surrogate characters."""
-    if type(value) is not str or not value or len(value) > max_length or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
-
-
-def _plain_send_input(data: Any) -> tuple[str, str | None] | None:
-    """`(body, client_id)` when `MessageCreateSerializer` would accept `data` unchanged with no
-    attachments; None when it might not (it then decides, with its own errors)."""
-    if type(data) is not dict:
-        return None
-    body = data.get("body")
-    if not _plain_text(body, conf.get("MAX_BODY_CHARS")) or not body.strip():
-        return None
-    client_id = data.get("client_id")
-    if client_id is not None and not _plain_text(client_id, 64):
-        return None
-    attachments = data.get("attachments", _ABSENT)
-    if attachments is not _ABSENT and not (type(attachments) is list and not attachments):
-        return None
-    return body, client_id
 
 
 class MessageCursorPagination(CursorPagination):
@@ -73,11 +44,11 @@ class MessageCursorPagination(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
-            raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor") from None
+            raise DomainError("Invalid cursor.", code=MessagingCode.INVALID_CURSOR, field="cursor") from None
         if cursor is not None and cursor.position is not None:
             position = str(cursor.position)  # the stubs say int: it is the query string's text
             if not (position.isascii() and position.isdigit() and 0 < int(position) < 2**63):
-                raise DomainError("Invalid cursor.", code="invalid_cursor", field="cursor")
+                raise DomainError("Invalid cursor.", code=MessagingCode.INVALID_CURSOR, field="cursor")
         return cursor
 
 
@@ -165,43 +136,35 @@ class MessageListView(APIView):
 
     @extend_schema(request=MessageCreateSerializer, responses={200: MessageSerializer, 201: MessageSerializer})
     def post(self, request: Request, thread_id: int) -> Response:
-        # The hot path of delivery: the common request in fewer statements and without the
-        # serializers (services.message_send_plain). Anything it does not cover answers through
-        # the general path below, exactly as before.
+        # One service for every send (services.message_send). The common request, JSON that
+        # messaging.validation takes as it is, skips the serializer: this is the hot path of
+        # delivery. Anything else is read by the serializer, for its field errors, after the
+        # thread's 404 (an outsider learns nothing from a bad body).
         try:
-            plain = _plain_send_input(request.data)
+            plain = validation.plain_send_input(request.data)
             parse_error = None
-        except Exception as exc:  # unparsable body: the thread's 404 still comes first, as below
+        except Exception as exc:  # unparsable body: the thread's 404 still comes first
             plain, parse_error = None, exc
-        context = services.send_context(
-            sender_id=cast(int, request.user.pk),  # IsAuthenticated: a saved user's id
-            thread_id=thread_id,
-            client_id=plain[1] if plain else None,
-        )
-        if context is None:
-            raise Http404
-        if parse_error is not None:
-            raise parse_error
-        if plain is not None and context.plain:
-            data = services.message_send_plain(context=context, sender=request.user, body=plain[0], client_id=plain[1])
-            if data is not None:
-                return Response(data, status=status.HTTP_201_CREATED)
-        return self._post_general(request, thread_id)
-
-    def _post_general(self, request: Request, thread_id: int) -> Response:
-        thread = _thread_or_404(request, thread_id)
-        data = MessageCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        message, created = services.message_send_or_replay(
-            thread=thread,
-            sender=request.user,
-            body=data.validated_data["body"],
-            client_id=data.validated_data.get("client_id"),
-            attachments=[dict(a) for a in data.validated_data.get("attachments", [])],
-        )
-        return Response(
-            MessageSerializer(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        attachments: list[dict[str, Any]] | None = None
+        if plain is not None:
+            body, client_id = plain
+        else:
+            _thread_or_404(request, thread_id)
+            if parse_error is not None:
+                raise parse_error
+            data = MessageCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            body, client_id = data.validated_data["body"], data.validated_data.get("client_id")
+            attachments = [dict(a) for a in data.validated_data.get("attachments", [])]
+        try:
+            message = services.message_send(
+                sender=request.user, thread_id=thread_id, body=body, client_id=client_id, attachments=attachments
+            )
+        except NoSuchThread:  # answered as every thread route answers who may not see the thread
+            raise Http404 from None
+        if message.replayed:
+            return Response(MessageSerializer(message).data, status=status.HTTP_200_OK)
+        return Response(services.message_representation(message), status=status.HTTP_201_CREATED)
 
 
 class MessageDetailView(APIView):
