@@ -205,20 +205,10 @@ def simple_cycle_count(graph: dict[str, set[str]]) -> int:
 KNOWN: list[tuple[str, str, str, str]] = []
 
 # Packages that import each other directly, with the arrows that make the pair.
-KNOWN_MUTUAL: list[tuple[str, str, str]] = [
-    (
-        "collective",
-        "messaging",
-        "connection_create opens the thread (the connection's dm_thread, set at insert) and posts the first message "
-        "(message.created precedes connection.created in both streams); messaging reads collective's Block, "
-        "Connection, Offer, Ask and User (blocks, strangers, attachment visibility) and is_blocked",
-    ),
-]
+KNOWN_MUTUAL: list[tuple[str, str, str]] = []
 # The packages tangled in one strongly connected component today (every one reaches every other).
 # A package joining it, or a second tangle, fails; when it shrinks, shrink this.
-KNOWN_TANGLES: list[frozenset[str]] = [
-    frozenset({"collective", "messaging"}),
-]
+KNOWN_TANGLES: list[frozenset[str]] = []
 
 
 def known_match(violation: tuple[str, str, str]) -> tuple[str, str, str, str] | None:

@@ -36,7 +36,6 @@ from collective.selectors.blocks import is_blocked
 from collective.services.points import helped_milestone, lock_users, points_award, toast_batch
 from core.errors import Conflict, CoreCode, DomainError, NotFound
 from core.events import announce
-from messaging.services import message_send, thread_get_or_create
 
 INITIAL_MESSAGE_MAX_LENGTH = 5000
 FEEDBACK_MAX_LENGTH = 2000
@@ -237,7 +236,6 @@ def connection_create(
     if _active_duplicate_exists(initiator=initiator, responder=target, offer=offer_obj, ask=ask_obj):
         raise _duplicate()
 
-    thread, _ = thread_get_or_create(user_a=initiator, user_b=target)
     try:
         # A savepoint: a parallel request may win the partial unique index between our check
         # and this insert; the database decides and the loser gets the same 409.
@@ -249,7 +247,6 @@ def connection_create(
                 ask=ask_obj,
                 connection_type=inferred,
                 initial_message=message,
-                dm_thread=thread,
             )
     except IntegrityError:
         if _active_duplicate_exists(initiator=initiator, responder=target, offer=offer_obj, ask=ask_obj):
@@ -263,14 +260,15 @@ def connection_create(
         Offer.objects.filter(pk=offer_obj.pk).update(connection_count=F("connection_count") + 1)
     if ask_obj is not None and first_time:
         Ask.objects.filter(pk=ask_obj.pk).update(response_count=F("response_count") + 1)
-        # Before message_send: user rows are locked before event streams (docs/economy.md).
+        # Before the announce below (messaging's subscriber sends the first message): user rows are
+        # locked before event streams (docs/economy.md).
         _award_ask_response(connection, ask_obj, initiator=initiator, owner=target)
 
     _award_welcome(initiator=initiator, newcomer=target)
 
-    # notify=False: the responder hears of the connection (below), not of its first message too.
-    message_send(thread=thread, sender=initiator, body=message, notify=False)
-
+    # messaging subscribes (messaging/subscribers.py): it opens or reuses the thread between the two,
+    # names it on the connection (`dm_thread`) and posts `message` as its first message, all in this
+    # transaction and before the `connection.created` event goes out.
     announce(
         events.ConnectionCreated(
             connection_id=connection.pk, initiator_id=initiator.pk, responder_id=target.pk, connection=connection
