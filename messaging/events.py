@@ -16,6 +16,12 @@ from core.events import DomainEvent
 
 from .models import Message
 
+# The socket event types these domain events become (realtime/catalogue.py lists them with their data).
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+MESSAGE_DELETED = "message.deleted"
+THREAD_READ = "thread.read"
+
 if TYPE_CHECKING:
     from collective.models import User
 

@@ -36,7 +36,16 @@ from collective.events import (
 )
 from core.events import subscribe
 from messaging import representations as messaging_repr
-from messaging.events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
+from messaging.events import (
+    MESSAGE_CREATED,
+    MESSAGE_DELETED,
+    MESSAGE_UPDATED,
+    THREAD_READ,
+    MessageDeleted,
+    MessageEdited,
+    MessageSent,
+    ThreadRead,
+)
 
 from .publish import publish
 
@@ -75,21 +84,21 @@ def on_message_sent(event: MessageSent) -> None:
     if representation is None:
         assert event.message is not None, "MessageSent carries the message or its representation"
         representation = messaging_repr.message_data(event.message)
-    publish(event.participant_ids, "message.created", {"thread": event.thread_id, "message": representation})
+    publish(event.participant_ids, MESSAGE_CREATED, {"thread": event.thread_id, "message": representation})
 
 
 def on_message_edited(event: MessageEdited) -> None:
-    publish(event.participant_ids, "message.updated", messaging_repr.message_event(event.message))
+    publish(event.participant_ids, MESSAGE_UPDATED, messaging_repr.message_event(event.message))
 
 
 def on_message_deleted(event: MessageDeleted) -> None:
-    publish(event.participant_ids, "message.deleted", messaging_repr.message_event(event.message))
+    publish(event.participant_ids, MESSAGE_DELETED, messaging_repr.message_event(event.message))
 
 
 def on_thread_read(event: ThreadRead) -> None:
     publish(
         event.participant_ids,
-        "thread.read",
+        THREAD_READ,
         messaging_repr.thread_read_event(thread_id=event.thread_id, user_id=event.user_id, message_id=event.message_id),
     )
 
