@@ -128,7 +128,16 @@ def test_resync_required_refetches_the_page(app_server, new_context):
     page.on("request", lambda r: timeline.append(("request:" + r.url, time.monotonic())))
     page.goto(app_server.base + "/home")
     page.get_by_text("You were away for a while").wait_for()
-    page.get_by_text(title).wait_for()
     resync_at = next(t for kind, t in timeline if kind.startswith("frame:") and "resync_required" in kind)
-    refetched = [k for k, t in timeline if t > resync_at and k.startswith("request:") and "/api/v1/home/" in k]
-    assert refetched, timeline
+
+    def refetched() -> list[str]:
+        return [k for k, t in list(timeline) if t > resync_at and k.startswith("request:") and "/api/v1/home/" in k]
+
+    # The toast shows at once; the refetch follows GET me/ (main.js: refreshMe, then render), so it
+    # may not have happened yet: wait for it. Playwright's sync API records events only while the
+    # test is inside one of its calls, so the wait is page.wait_for_timeout, never time.sleep.
+    deadline = time.monotonic() + 15
+    while not refetched() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert refetched(), timeline
+    page.get_by_text(title).wait_for()
