@@ -166,8 +166,8 @@ def test_realtime_fans_out_every_domain_event_of_the_contract_before_the_other_s
     """The services only announce; realtime's fan-out publishes the socket events, first among
     each event's subscribers (the write's own event precedes what its reactions publish)."""
     from collective.events import ConnectionCreated, ConnectionUpdated, FollowCreated, PointsAwarded
-    from messaging.events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
     from messaging import subscribers as messaging_subscribers
+    from messaging.events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
     from realtime import subscribers as fan_out
 
     expected = {
