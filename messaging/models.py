@@ -108,6 +108,9 @@ class Message(models.Model):
     # Not a field: `services.message_send` sets it on the message it returns for a repeated
     # client_id (the first message, nothing emitted), so the API answers 200 instead of 201.
     replayed = False
+    # Not a field either: the payload `message_send` built for `message.created`, which the API
+    # answers with too (built once per send).
+    representation: dict | None = None
 
     def __str__(self) -> str:
         return f"Message #{self.pk} in thread {self.thread_id}"

@@ -433,7 +433,7 @@ def _message_store(
         message.thread = thread
         thread.last_message_id, thread.last_message_at = message.pk, now
 
-    data = message_representation(message)
+    data = message.representation = message_representation(message)
     recipient_id = participant_ids[1] if sender.pk == participant_ids[0] else participant_ids[0]
     announce(
         MessageSent(

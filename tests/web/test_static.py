@@ -67,3 +67,17 @@ def test_events_d_ts_is_generated_from_the_catalogue():
     assert typegen.OUTPUT.read_text() == text, "web/static/collective/events.d.ts is out of date: python -m web.typegen"
     for spec in CATALOGUE:
         assert f'"{spec.type}": {spec.data.__name__};' in text
+
+
+def test_the_web_app_choice_lists_are_the_models():
+    """core.js lists the offer and ask types for the forms and filters: the models' choices."""
+    import json
+    import re
+    from pathlib import Path
+
+    from collective.models.offers import AskType, OfferType
+
+    core = (Path(__file__).resolve().parents[2] / "web/static/collective/app/core.js").read_text()
+    for name, choices in (("OFFER_TYPES", OfferType), ("ASK_TYPES", AskType)):
+        listed = json.loads(re.search(rf"export const {name} = (\[[^\]]*\]);", core).group(1))
+        assert listed == list(choices.values), name

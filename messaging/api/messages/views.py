@@ -164,7 +164,7 @@ class MessageListView(APIView):
             raise Http404 from None
         if message.replayed:
             return Response(MessageSerializer(message).data, status=status.HTTP_200_OK)
-        return Response(services.message_representation(message), status=status.HTTP_201_CREATED)
+        return Response(message.representation, status=status.HTTP_201_CREATED)
 
 
 class MessageDetailView(APIView):

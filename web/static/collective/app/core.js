@@ -319,3 +319,32 @@ export function offerCategories() {
   }
   return categoriesPromise;
 }
+
+// --- shared by the pages ----------------------------------------------------------------------
+// The model choices (collective/models/offers.py OfferType, AskType); tests/web/test_static.py keeps them equal.
+export const OFFER_TYPES = ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"];
+export const ASK_TYPES = ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"];
+
+/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
+ * so that nothing that happens during the load is missed; handlers are added with `on`. */
+export function liveQueue(ctx, types) {
+  const handlers = new Map(types.map((t) => [t, []]));
+  let queue = [];
+  for (const type of types) {
+    ctx.on(type, (frame) => {
+      const run = () => handlers.get(type).forEach((fn) => fn(frame));
+      if (queue) queue.push(run);
+      else run();
+    });
+  }
+  return {
+    on(type, fn) {
+      handlers.get(type).push(fn);
+    },
+    start() {
+      const held = queue;
+      queue = null;
+      held.forEach((run) => run());
+    },
+  };
+}

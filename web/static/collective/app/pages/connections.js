@@ -2,31 +2,7 @@
 // state machine, price, rating and thread link (/connections/:id), live over the socket.
 // REST and the state machine: docs/connections.md (collective/services/connections.py TRANSITIONS).
 
-import { api, apiAll, ApiError, h, money, mount, showFormErrors, timeAgo, userLink } from "../core.js";
-
-/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
- * so that nothing that happens during the load is missed; handlers are added with `on`. */
-function liveQueue(ctx, types) {
-  const handlers = new Map(types.map((t) => [t, []]));
-  let queue = [];
-  for (const type of types) {
-    ctx.on(type, (frame) => {
-      const run = () => handlers.get(type).forEach((fn) => fn(frame));
-      if (queue) queue.push(run);
-      else run();
-    });
-  }
-  return {
-    on(type, fn) {
-      handlers.get(type).push(fn);
-    },
-    start() {
-      const held = queue;
-      queue = null;
-      held.forEach((run) => run());
-    },
-  };
-}
+import { api, apiAll, ApiError, h, liveQueue, money, mount, showFormErrors, timeAgo, userLink } from "../core.js";
 
 export const STATUS_ORDER = ["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"];
 const FINAL = new Set(["completed", "declined", "cancelled"]);

@@ -2,10 +2,8 @@
 // GET /api/v1/discover/{offers,asks,people}/ with the filters the API takes. The filters live in the
 // URL query, so back/forward and shared links restore them; "More" appends the next page.
 
-import { api, empty, errorBox, field, h, label, link, loading, mount, navigate, offerCategories, timeAgo, userLink } from "../core.js";
+import { api, ASK_TYPES, empty, errorBox, field, h, label, link, loading, mount, navigate, OFFER_TYPES, offerCategories, timeAgo, userLink } from "../core.js";
 
-const OFFER_TYPES = ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"];
-const ASK_TYPES = ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"];
 const TABS = [
   ["offers", "Offers"],
   ["asks", "Asks"],

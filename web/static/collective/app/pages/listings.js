@@ -2,10 +2,8 @@
 // that opens a connection and goes to it; the owner gets Edit and Close) and the forms
 // `/offers/new`, `/offers/<id>/edit`, `/asks/new`, `/asks/<id>/edit` (field errors from the API's 400s).
 
-import { api, ApiError, empty, errorBox, field, h, label, link, loading, money, mount, navigate, offerCategories, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
+import { api, ApiError, ASK_TYPES, empty, errorBox, field, h, label, link, loading, money, mount, navigate, OFFER_TYPES, offerCategories, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
 
-const OFFER_TYPES = ["app", "template", "course", "post", "link", "service", "mentorship", "skill", "feedback"];
-const ASK_TYPES = ["beta_tester", "feedback", "collaborator", "learning", "hire", "advice", "introduction"];
 const PRICING = ["free", "one_time", "hourly", "monthly", "custom"];
 
 const KINDS = {

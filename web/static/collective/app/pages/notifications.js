@@ -2,34 +2,11 @@
 // all read (the bell follows), live `notification.created` / `notification.updated`.
 // REST: docs/notifications.md.
 
-import { api, h, mount, timeAgo, toast } from "../core.js";
+import { api, h, liveQueue, mount, timeAgo, toast } from "../core.js";
 import { setUnread } from "../shell.js";
 
 const PAGE_SIZE = 30;
 
-/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
- * so that nothing that happens during the load is missed; handlers are added with `on`. */
-function liveQueue(ctx, types) {
-  const handlers = new Map(types.map((t) => [t, []]));
-  let queue = [];
-  for (const type of types) {
-    ctx.on(type, (frame) => {
-      const run = () => handlers.get(type).forEach((fn) => fn(frame));
-      if (queue) queue.push(run);
-      else run();
-    });
-  }
-  return {
-    on(type, fn) {
-      handlers.get(type).push(fn);
-    },
-    start() {
-      const held = queue;
-      queue = null;
-      held.forEach((run) => run());
-    },
-  };
-}
 const KIND_LABEL = {
   connection_request: "Request",
   ask_response: "Ask",

@@ -1,34 +1,10 @@
 // Message threads: the list (/threads) and one conversation (/threads/:id), live over the socket.
 // REST: docs/messaging.md; events: docs/events.md (message.*, thread.read, typing, presence).
 
-import { api, ApiError, h, mount, timeAgo, toast, trustedHtml, userLink } from "../core.js";
+import { api, ApiError, h, liveQueue, mount, timeAgo, toast, trustedHtml, userLink } from "../core.js";
 
 const EDIT_WINDOW_MS = 900 * 1000; // messaging/conf.py EDIT_WINDOW_SECONDS
 const PAGE_SIZE = 50;
-
-/** Subscribe to `types` now (before the page's REST load) and hold their frames until `start()`,
- * so that nothing that happens during the load is missed; handlers are added with `on`. */
-function liveQueue(ctx, types) {
-  const handlers = new Map(types.map((t) => [t, []]));
-  let queue = [];
-  for (const type of types) {
-    ctx.on(type, (frame) => {
-      const run = () => handlers.get(type).forEach((fn) => fn(frame));
-      if (queue) queue.push(run);
-      else run();
-    });
-  }
-  return {
-    on(type, fn) {
-      handlers.get(type).push(fn);
-    },
-    start() {
-      const held = queue;
-      queue = null;
-      held.forEach((run) => run());
-    },
-  };
-}
 
 // --- presence ----------------------------------------------------------------------------------
 /** A presence dot for `userId`, kept in step by `presence` frames; returns {el, set(status, lastSeen)}. */
