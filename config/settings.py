@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "core",
     "collective",
     "messaging",
+    "payments",
     "notifications",
     "realtime",
     "web",
@@ -389,6 +390,25 @@ TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Payments (docs/payments.md; contract §7) ----------------------------------------------------
+# Without STRIPE_SECRET_KEY every payment endpoint answers 503 payments_not_configured; free flows
+# are untouched. STRIPE_API_BASE points the official library elsewhere (tests: a local fake).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+PAYMENT_BACKEND = os.environ.get("PAYMENT_BACKEND", "")  # dotted path; empty: Stripe when its key is set
+PAYMENTS = {
+    # The platform's fee on a sale between members: percent of the amount plus a fixed part (cents).
+    "PLATFORM_FEE_PERCENT": env_int("PAYMENTS_PLATFORM_FEE_PERCENT", 10),
+    "PLATFORM_FEE_FIXED_CENTS": env_int("PAYMENTS_PLATFORM_FEE_FIXED_CENTS", 0),
+    # A checkout session stays payable this long (Stripe accepts 30 minutes to 24 hours).
+    "CHECKOUT_EXPIRES_MINUTES": env_int("PAYMENTS_CHECKOUT_EXPIRES_MINUTES", 60),
+    # Every call to the provider: a connect+read timeout, and the library's own retries (which
+    # reuse the idempotency key, so a retried create never charges twice).
+    "TIMEOUT_SECONDS": env_int("PAYMENTS_TIMEOUT_SECONDS", 10),
+    "MAX_NETWORK_RETRIES": env_int("PAYMENTS_MAX_NETWORK_RETRIES", 2),
+}
 
 # --- Notifications and SMS (docs/notifications.md) ----------------------------------------------
 # The Twilio backend is used when an account, a token and a sender are set; otherwise the console

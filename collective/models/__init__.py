@@ -1,8 +1,9 @@
 from .agents import AgentProfile
 from .blocks import Block
-from .connections import Connection, ConnectionStatus, ConnectionType
+from .connections import Connection, ConnectionStatus, ConnectionType, PaymentStatus
 from .credits import CreditCost, CreditTransaction, CreditTransactionType
 from .follows import Follow
+from .negotiation import PriceProposal, ProposalStatus
 from .offers import Ask, AskStatus, AskType, Currency, Offer, OfferStatus, OfferType, PricingType
 from .phone import PhoneVerification
 from .points import PointsAccount, PointsAction, PointsTransaction
@@ -38,6 +39,9 @@ __all__ = [
     "PointsAccount",
     "PointsAction",
     "PointsTransaction",
+    "PaymentStatus",
+    "PriceProposal",
+    "ProposalStatus",
     "PricingType",
     "ReputationTier",
     "Taxonomy",

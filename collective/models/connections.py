@@ -12,6 +12,21 @@ class ConnectionType(models.TextChoices):
     DIRECT = "direct", "Direct"
 
 
+class PaymentStatus(models.TextChoices):
+    """Where the money of a paid connection is (payments app, docs/payments.md). `none`: nothing
+    to pay or not started; `pending`: a checkout is open; `paid`: captured; `failed`: the last
+    attempt failed (the buyer may pay again); `refund_pending`: a refund was asked for;
+    `refunded`: money returned; `disputed`: the buyer's bank opened a dispute."""
+
+    NONE = "none", "None"
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUNDED = "refunded", "Refunded"
+    DISPUTED = "disputed", "Disputed"
+
+
 class ConnectionStatus(models.TextChoices):
     INITIATED = "initiated", "Initiated"
     DISCUSSING = "discussing", "Discussing"
@@ -59,7 +74,11 @@ class Connection(models.Model):
     # Status
     status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.INITIATED)
     # Commerce
-    agreed_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    agreed_price_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Set only by accepting a price proposal (collective.PriceProposal)."
+    )
+    currency = models.CharField(max_length=3, default="usd", help_text="The currency of agreed_price_cents.")
+    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.NONE)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, default="")
     paid_at = models.DateTimeField(null=True, blank=True)
     # Ratings
@@ -120,6 +139,9 @@ class Connection(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=ConnectionStatus.values), name="connection_status_valid"),
             models.CheckConstraint(
+                condition=Q(payment_status__in=PaymentStatus.values), name="connection_payment_status_valid"
+            ),
+            models.CheckConstraint(
                 condition=~Q(status=ConnectionStatus.COMPLETED) | Q(completed_at__isnull=False),
                 name="connection_completed_has_completed_at",
             ),
@@ -139,6 +161,11 @@ class Connection(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def needs_payment(self) -> bool:
+        """A paid connection: an accepted proposal set a price above zero."""
+        return bool(self.agreed_price_cents)
 
     def is_participant(self, user) -> bool:
         return user is not None and user.pk in (self.initiator_id, self.responder_id)

@@ -76,6 +76,12 @@ class CreditTransaction(models.Model):
             models.UniqueConstraint(
                 fields=["user", "client_id"], condition=~Q(client_id=""), name="unique_credit_spend_client_id"
             ),
+            # A payment buys its credits once, whatever the provider retries (payments app).
+            models.UniqueConstraint(
+                fields=["stripe_payment_intent_id"],
+                condition=Q(transaction_type=CreditTransactionType.PURCHASE) & ~Q(stripe_payment_intent_id=""),
+                name="unique_credit_purchase_per_payment_intent",
+            ),
             # A usage is refunded at most once.
             models.UniqueConstraint(
                 fields=["related_transaction"],
