@@ -80,6 +80,7 @@ class CollectiveCode(ErrorCode):
         "A paid offer needs a pricing type other than 'free' (one_time, hourly, monthly, custom). (400)",
     )
     PAID_OFFER_NO_PRICE = "paid_offer_no_price", "A paid '…' offer needs a price above 0. (400)"
+    PAYMENT_REQUIRED = "payment_required", "This connection has an agreed price … and is not paid …. (409)"
     PHONE_MISSING = "phone_missing", "Set a phone number on /api/v1/me/ first. (400)"
     PHONE_OPTED_OUT = "phone_opted_out", "This number replied STOP; reply START to it before verifying. (400)"
     POINTS_NOT_GIFTABLE = (
@@ -88,6 +89,7 @@ class CollectiveCode(ErrorCode):
         "are yours to spend. (409)",
     )
     POINTS_OR_CREDITS = "points_or_credits", "Gift either points or credits. (400)"
+    PRICE_LOCKED = "price_locked", "The connection's payment is …; its price can no longer change. (409)"
     QUIET_HOURS_EMPTY = "quiet_hours_empty", "Quiet hours start and end must differ. (400)"
     QUIET_HOURS_INCOMPLETE = "quiet_hours_incomplete", "Quiet hours need both a start and an end (or neither). (400)"
     READ_ONLY = "read_only", "'…' cannot be changed here. (400)"

@@ -65,6 +65,8 @@ class ConnectionSerializer(serializers.ModelSerializer):
             "dm_thread",
             "status",
             "agreed_price_cents",
+            "currency",
+            "payment_status",
             "stripe_payment_intent_id",
             "paid_at",
             "initiator_rating",

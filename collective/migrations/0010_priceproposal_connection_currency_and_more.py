@@ -6,86 +6,166 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collective', '0009_phoneverification'),
-        ('messaging', '0006_notifications_moved_out'),
+        ("collective", "0009_phoneverification"),
+        ("messaging", "0006_notifications_moved_out"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PriceProposal',
+            name="PriceProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.PositiveIntegerField()),
-                ('currency', models.CharField(choices=[('usd', 'US dollar'), ('eur', 'Euro'), ('gbp', 'Pound sterling'), ('cad', 'Canadian dollar'), ('aud', 'Australian dollar')], default='usd', max_length=3)),
-                ('scope', models.TextField(blank=True, default='')),
-                ('message', models.TextField(blank=True, default='')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('countered', 'Countered'), ('withdrawn', 'Withdrawn')], default='pending', max_length=20)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount_cents", models.PositiveIntegerField()),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("usd", "US dollar"),
+                            ("eur", "Euro"),
+                            ("gbp", "Pound sterling"),
+                            ("cad", "Canadian dollar"),
+                            ("aud", "Australian dollar"),
+                        ],
+                        default="usd",
+                        max_length=3,
+                    ),
+                ),
+                ("scope", models.TextField(blank=True, default="")),
+                ("message", models.TextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("countered", "Countered"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='connection',
-            name='currency',
-            field=models.CharField(default='usd', help_text='The currency of agreed_price_cents.', max_length=3),
+            model_name="connection",
+            name="currency",
+            field=models.CharField(default="usd", help_text="The currency of agreed_price_cents.", max_length=3),
         ),
         migrations.AddField(
-            model_name='connection',
-            name='payment_status',
-            field=models.CharField(choices=[('none', 'None'), ('pending', 'Pending'), ('paid', 'Paid'), ('failed', 'Failed'), ('refund_pending', 'Refund pending'), ('refunded', 'Refunded'), ('disputed', 'Disputed')], default='none', max_length=20),
+            model_name="connection",
+            name="payment_status",
+            field=models.CharField(
+                choices=[
+                    ("none", "None"),
+                    ("pending", "Pending"),
+                    ("paid", "Paid"),
+                    ("failed", "Failed"),
+                    ("refund_pending", "Refund pending"),
+                    ("refunded", "Refunded"),
+                    ("disputed", "Disputed"),
+                ],
+                default="none",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='connection',
-            name='agreed_price_cents',
-            field=models.PositiveIntegerField(blank=True, help_text='Set only by accepting a price proposal (collective.PriceProposal).', null=True),
+            model_name="connection",
+            name="agreed_price_cents",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Set only by accepting a price proposal (collective.PriceProposal).", null=True
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.CheckConstraint(condition=models.Q(('payment_status__in', ['none', 'pending', 'paid', 'failed', 'refund_pending', 'refunded', 'disputed'])), name='connection_payment_status_valid'),
+            model_name="connection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "payment_status__in",
+                        ["none", "pending", "paid", "failed", "refund_pending", "refunded", "disputed"],
+                    )
+                ),
+                name="connection_payment_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credittransaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('transaction_type', 'purchase'), models.Q(('stripe_payment_intent_id', ''), _negated=True)), fields=('stripe_payment_intent_id',), name='unique_credit_purchase_per_payment_intent'),
+            model_name="credittransaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("transaction_type", "purchase"), models.Q(("stripe_payment_intent_id", ""), _negated=True)
+                ),
+                fields=("stripe_payment_intent_id",),
+                name="unique_credit_purchase_per_payment_intent",
+            ),
         ),
         migrations.AddField(
-            model_name='priceproposal',
-            name='connection',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='collective.connection'),
+            model_name="priceproposal",
+            name="connection",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="proposals", to="collective.connection"
+            ),
         ),
         migrations.AddField(
-            model_name='priceproposal',
-            name='proposer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_proposals', to=settings.AUTH_USER_MODEL),
+            model_name="priceproposal",
+            name="proposer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="price_proposals", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='priceproposal',
-            name='replaces',
-            field=models.ForeignKey(blank=True, help_text='The proposal this one counters or revises.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replaced_by', to='collective.priceproposal'),
+            model_name="priceproposal",
+            name="replaces",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The proposal this one counters or revises.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="replaced_by",
+                to="collective.priceproposal",
+            ),
         ),
         migrations.AddField(
-            model_name='priceproposal',
-            name='responded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="priceproposal",
+            name="responded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='priceproposal',
-            index=models.Index(fields=['connection', 'created_at'], name='collective__connect_70f710_idx'),
+            model_name="priceproposal",
+            index=models.Index(fields=["connection", "created_at"], name="collective__connect_70f710_idx"),
         ),
         migrations.AddConstraint(
-            model_name='priceproposal',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('connection',), name='one_pending_proposal_per_connection'),
+            model_name="priceproposal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("connection",),
+                name="one_pending_proposal_per_connection",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='priceproposal',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'accepted', 'declined', 'countered', 'withdrawn'])), name='proposal_status_valid'),
+            model_name="priceproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "accepted", "declined", "countered", "withdrawn"])),
+                name="proposal_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='priceproposal',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['usd', 'eur', 'gbp', 'cad', 'aud'])), name='proposal_currency_valid'),
+            model_name="priceproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["usd", "eur", "gbp", "cad", "aud"])),
+                name="proposal_currency_valid",
+            ),
         ),
     ]

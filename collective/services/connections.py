@@ -28,6 +28,7 @@ from collective.models import (
     Offer,
     OfferStatus,
     OfferType,
+    PaymentStatus,
     PointsAction,
     User,
 )
@@ -374,11 +375,22 @@ def _check_transition(connection: Connection, actor: User, status: str) -> None:
         )
 
 
+# Work on a paid connection starts, or is delivered, only once the buyer has paid (issue 14).
+_NEEDS_PAYMENT = (S.IN_PROGRESS, S.COMPLETED)
+
+
 def _apply_status(connection: Connection, actor: User, status: str) -> list[str]:
     """Move `connection` (locked by the caller) to `status`; returns the fields changed."""
     if status == connection.status:
         return []
     _check_transition(connection, actor, status)
+    if status in _NEEDS_PAYMENT and connection.needs_payment and connection.payment_status != PaymentStatus.PAID:
+        raise Conflict(
+            f"This connection has an agreed price of {connection.agreed_price_cents} {connection.currency} cents "
+            f"and is not paid (payment: {connection.payment_status}); the buyer pays first "
+            f"(POST /api/v1/connections/{connection.pk}/pay/).",
+            code=CollectiveCode.PAYMENT_REQUIRED,
+        )
     connection.status = status
     changed = ["status"]
     if status == S.COMPLETED:
@@ -390,13 +402,19 @@ def _apply_status(connection: Connection, actor: User, status: str) -> list[str]
     return changed
 
 
-def _apply_price(connection: Connection, agreed_price_cents: int | None) -> list[str]:
-    if agreed_price_cents == connection.agreed_price_cents:
+def _apply_price(connection: Connection, agreed_price_cents: int | None, currency: str | None = None) -> list[str]:
+    currency = currency or connection.currency
+    if agreed_price_cents == connection.agreed_price_cents and currency == connection.currency:
         return []
     if connection.status in FINAL_STATUSES:
         raise Conflict(
             f"The connection is {connection.status}; its price can no longer change.",
             code=CollectiveCode.CONNECTION_FINAL,
+        )
+    if connection.payment_status not in (PaymentStatus.NONE, PaymentStatus.FAILED):
+        raise Conflict(
+            f"The connection's payment is {connection.payment_status}; its price can no longer change.",
+            code=CollectiveCode.PRICE_LOCKED,
         )
     if agreed_price_cents is not None and (
         isinstance(agreed_price_cents, bool)
@@ -409,7 +427,8 @@ def _apply_price(connection: Connection, agreed_price_cents: int | None) -> list
             field="agreed_price_cents",
         )
     connection.agreed_price_cents = agreed_price_cents
-    return ["agreed_price_cents"]
+    connection.currency = currency
+    return ["agreed_price_cents", "currency"]
 
 
 _UNSET: Any = object()
@@ -417,7 +436,12 @@ _UNSET: Any = object()
 
 @transaction.atomic
 def connection_update(
-    *, connection: Connection, actor: User, status: str | None = None, agreed_price_cents: Any = _UNSET
+    *,
+    connection: Connection,
+    actor: User,
+    status: str | None = None,
+    agreed_price_cents: Any = _UNSET,
+    currency: str | None = None,
 ) -> Connection:
     """Apply a participant's PATCH: a new price (while not final) and/or a status move, as one
     change with one `connection.updated` event. A PATCH that changes nothing emits nothing."""
@@ -425,7 +449,7 @@ def connection_update(
     previous_status = locked.status
     changed: list[str] = []
     if agreed_price_cents is not _UNSET:
-        changed += _apply_price(locked, agreed_price_cents)
+        changed += _apply_price(locked, agreed_price_cents, currency)
     if status is not None:
         changed += _apply_status(locked, actor, status)
     if changed:
@@ -451,9 +475,39 @@ def connection_transition(*, connection: Connection, actor: User, status: str) -
     return connection_update(connection=connection, actor=actor, status=status)
 
 
-def connection_set_price(*, connection: Connection, actor: User, agreed_price_cents: int | None) -> Connection:
-    """Either participant proposes the agreed price while the connection is not final."""
-    return connection_update(connection=connection, actor=actor, agreed_price_cents=agreed_price_cents)
+def connection_set_price(
+    *, connection: Connection, actor: User, agreed_price_cents: int | None, currency: str | None = None
+) -> Connection:
+    """Set the agreed price: called by accepting a price proposal (collective.services.negotiation),
+    the only way a price is agreed. Refused once the connection is final or paid."""
+    return connection_update(
+        connection=connection, actor=actor, agreed_price_cents=agreed_price_cents, currency=currency
+    )
+
+
+@transaction.atomic
+def connection_payment_changed(
+    *, connection_id: int, payment_status: str, payment_intent_id: str = "", paid_at: Any = None
+) -> Connection | None:
+    """Record where the connection's money is (called by the payments app when a payment of this
+    connection changes); announces `connection.updated` to both participants when it changed."""
+    locked = Connection.objects.select_for_update().filter(pk=connection_id).first()
+    if locked is None:
+        return None
+    changed: list[str] = []
+    if locked.payment_status != payment_status:
+        locked.payment_status = payment_status
+        changed.append("payment_status")
+    if payment_intent_id and locked.stripe_payment_intent_id != payment_intent_id:
+        locked.stripe_payment_intent_id = payment_intent_id
+        changed.append("stripe_payment_intent_id")
+    if paid_at is not None and locked.paid_at is None:
+        locked.paid_at = paid_at
+        changed.append("paid_at")
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+        announce(events.ConnectionUpdated(connection_id=locked.pk, previous_status=locked.status, connection=locked))
+    return locked
 
 
 @transaction.atomic
