@@ -200,6 +200,18 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class ServiceUnavailable(DomainError):
+    """A part of the service that is switched off or whose provider is down: `503` with
+    `Retry-After` (payments without keys, a payment provider that does not answer)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = CoreCode.INVALID
+
+    def __init__(self, detail: str, *, retry_after: int = 1, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, int(retry_after))
+
+
 def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}
@@ -385,7 +397,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.detail]} if exc.field else None
         response = Response(_body(exc.code, exc.detail, fields), status=exc.status_code)
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, (RateLimited, ServiceUnavailable)):
             response["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -7,5 +7,8 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registering the subscribers is importing them (the same hook every app uses).
-        from . import subscribers  # noqa: F401
+        # Imported here, not at the top: subscribers import other apps' models, which the app
+        # registry allows only once it is ready.
+        from .subscribers import register
+
+        register()

@@ -72,7 +72,6 @@ class PayoutAccount(models.Model):
         return "onboarding"
 
 
-
 class PaymentKind(models.TextChoices):
     CONNECTION = "connection", "Connection"
     OFFER = "offer", "Offer purchase"
@@ -242,6 +241,7 @@ class StripeEvent(models.Model):
     deliveries = models.PositiveIntegerField(default=1)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=100, blank=True, default="", help_text="What processing did.")
     last_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
