@@ -14,7 +14,7 @@ export SITE_URL
 LOCKS  := requirements.lock requirements-dev.lock
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install migrate reference-data worker beat bench bench-render check-compose
+.PHONY: run test lint install migrate reference-data worker beat bench bench-render check-compose stripe-fake
 
 $(STAMP): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,15 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat -l info
+
+## make stripe-fake: the tests' local Stripe fake (localstripe + Connect + Checkout) on port 8420,
+## delivering signed webhooks to `make run`; then run the server with
+## STRIPE_SECRET_KEY=sk_test_local STRIPE_WEBHOOK_SECRET=whsec_local STRIPE_API_BASE=http://127.0.0.1:8420
+## (docs/payments.md, "Against the local fake").
+STRIPE_FAKE_PORT ?= 8420
+stripe-fake: install
+	exec $(BIN)/python -m tests.fakes.stripe_server --port $(STRIPE_FAKE_PORT) --webhook-secret whsec_local \
+		--webhook-url http://$(HOST):$(PORT)/api/v1/payments/stripe/webhook/
 
 bench: install
 	$(BIN)/python -m bench

@@ -48,6 +48,7 @@ from core.outbox import enqueue_on_commit
 from payments import events
 from payments.errors import PaymentsCode
 from payments.models import (
+    DEFAULT_CREDIT_PACKS,
     OPEN_STATES,
     PAID_STATES,
     CreditPack,
@@ -452,7 +453,11 @@ def _find_payment(*, payment_id: Any = None, payment_intent_id: str = "", sessio
 def payment_apply_intent(*, payment_id: int, intent: PaymentIntentState) -> Payment:
     """Apply a PaymentIntent's current state to its payment (under the payment's lock)."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("credit_pack", "connection").get(pk=payment_id)
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("credit_pack", "connection")
+            .get(pk=payment_id)
+        )
         claimed = intent.metadata.get("payment_id", "")
         if claimed and claimed != str(payment.pk):
             logger.warning("payments: %s claims payment %s, not %s; ignored", intent.id, claimed, payment.pk)
@@ -529,7 +534,7 @@ def dispute_record(
     if payment is None:
         return None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().select_related("connection").get(pk=payment.pk)
+        locked = Payment.objects.select_for_update(of=("self",)).select_related("connection").get(pk=payment.pk)
         if locked.status not in (*PAID_STATES, PaymentState.REFUNDED):
             return locked
         if currency.lower() != locked.currency or amount > locked.amount_cents:
@@ -672,7 +677,7 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent, boo
             },
         )
         if not created:
-            StripeEvent.objects.filter(pk=row.pk).update(deliveries=row.deliveries + 1)
+            StripeEvent.objects.filter(pk=row.pk).update(deliveries=F("deliveries") + 1)
         if created or row.processed_at is None:
             enqueue_on_commit(tasks.stripe_event_process, args=[row.pk])
     return row, created
@@ -783,3 +788,12 @@ def payment_refresh(*, payment: Payment) -> Payment:
         raise ProviderRefused(f"The payment provider refused the request: {exc.message}") from exc
     payment.refresh_from_db()
     return payment
+
+
+def credit_packs_load() -> int:
+    """Create the seed's credit packs that are missing (configured rows are left alone). The data
+    migration does the same on `migrate`; tests (run without migrations) call this."""
+    return sum(
+        CreditPack.objects.get_or_create(slug=p["slug"], defaults={k: v for k, v in p.items() if k != "slug"})[1]
+        for p in DEFAULT_CREDIT_PACKS
+    )

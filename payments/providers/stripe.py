@@ -45,6 +45,14 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def _plain(value: Any) -> dict[str, str]:
+    """A metadata object (a StripeObject in the library's 16.x, not a mapping) as plain strings."""
+    if not value:
+        return {}
+    data = value.to_dict() if hasattr(value, "to_dict") else dict(value)
+    return {str(k): str(v) for k, v in data.items()}
+
+
 def _id_of(value: Any) -> str:
     """An expandable field: an id string, or an object carrying one."""
     if not value:
@@ -63,7 +71,7 @@ def _session(obj: Any) -> CheckoutSession:
         payment_intent_id=_id_of(_get(obj, "payment_intent")),
         amount_total=int(_get(obj, "amount_total", 0)),
         currency=str(_get(obj, "currency", "")),
-        metadata={str(k): str(v) for k, v in dict(_get(obj, "metadata", {}) or {}).items()},
+        metadata=_plain(_get(obj, "metadata")),
     )
 
 
@@ -168,7 +176,7 @@ class StripeBackend:
             status=str(_get(pi, "status", "")),
             amount=int(_get(pi, "amount", 0)),
             currency=str(_get(pi, "currency", "")),
-            metadata={str(k): str(v) for k, v in dict(_get(pi, "metadata", {}) or {}).items()},
+            metadata=_plain(_get(pi, "metadata")),
             charge_id=charge_id,
             amount_refunded=amount_refunded,
             refunds=refunds,
