@@ -49,5 +49,12 @@ class StripeEventAdmin(_ReadOnly):
 
 @admin.register(PayoutAccount)
 class PayoutAccountAdmin(_ReadOnly):
-    list_display = ["user", "stripe_account_id", "charges_enabled", "payouts_enabled", "details_submitted", "updated_at"]
+    list_display = [
+        "user",
+        "stripe_account_id",
+        "charges_enabled",
+        "payouts_enabled",
+        "details_submitted",
+        "updated_at",
+    ]
     search_fields = ["stripe_account_id", "user__username"]
