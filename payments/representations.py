@@ -23,7 +23,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     buyer = UserSummarySerializer(read_only=True)
     seller = UserSummarySerializer(read_only=True, allow_null=True)
-    credit_pack = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    credit_pack: serializers.SlugRelatedField[CreditPack] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     checkout_url = serializers.SerializerMethodField()
 
     class Meta:

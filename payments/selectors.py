@@ -44,7 +44,7 @@ def payment_for(*, user: User, payment_id: int) -> Payment:
     return payment
 
 
-_EARNING_KEYS = {
+_EARNING_KEYS: dict[str, str] = {
     LedgerEntryType.SALE: "sales_cents",
     LedgerEntryType.PLATFORM_FEE: "fees_cents",
     LedgerEntryType.REFUND: "refunds_cents",

@@ -746,8 +746,8 @@ def stripe_event_process(*, event_row_id: int, provider: PaymentBackend | None =
         )
         outcome = "disputed" if found else "unknown charge"
     elif kind == "account.updated":
-        found = payout_account_sync(account_id=_str(obj.get("id")) or row.account, provider=provider)
-        outcome = "synced" if found else "unknown account"
+        account = payout_account_sync(account_id=_str(obj.get("id")) or row.account, provider=provider)
+        outcome = "synced" if account else "unknown account"
     elif kind == "payout.paid":
         recorded = payout_record(
             account_id=row.account,

@@ -30,7 +30,7 @@ _UNAVAILABLE = {503: OpenApiResponse(description="`payments_not_configured`, or 
 class _Configured:
     """Payments endpoints exist only with a provider configured."""
 
-    def initial(self, request: Request, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         services.backend()
 
