@@ -4,6 +4,8 @@ opened, `200` when an open one was reused (the same session: the call is safe to
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
@@ -11,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collective.api.common import request_user
+from collective.models import User
 from payments import selectors, services
 from payments.models import Payment
 from payments.representations import CreditPackSerializer, PaymentSerializer
@@ -44,7 +46,7 @@ class CreditPackBuyView(APIView):
 
     @extend_schema(request=None, responses={201: PaymentSerializer, 200: PaymentSerializer, **_ERRORS})
     def post(self, request: Request, slug: str) -> Response:
-        payment, created = services.credit_pack_checkout(slug=slug, actor=request_user(request))
+        payment, created = services.credit_pack_checkout(slug=slug, actor=cast(User, request.user))
         return _answer(payment, created)
 
 
@@ -55,7 +57,7 @@ class ConnectionPayView(APIView):
 
     @extend_schema(request=None, responses={201: PaymentSerializer, 200: PaymentSerializer, **_ERRORS})
     def post(self, request: Request, connection_id: int) -> Response:
-        payment, created = services.connection_checkout(connection_id=connection_id, actor=request_user(request))
+        payment, created = services.connection_checkout(connection_id=connection_id, actor=cast(User, request.user))
         return _answer(payment, created)
 
 
@@ -66,5 +68,5 @@ class OfferBuyView(APIView):
 
     @extend_schema(request=None, responses={201: PaymentSerializer, 200: PaymentSerializer, **_ERRORS})
     def post(self, request: Request, offer_id: int) -> Response:
-        payment, created = services.offer_checkout(offer_id=offer_id, actor=request_user(request))
+        payment, created = services.offer_checkout(offer_id=offer_id, actor=cast(User, request.user))
         return _answer(payment, created)

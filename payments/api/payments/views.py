@@ -4,6 +4,8 @@ payments_not_configured` without Stripe keys (contract §7)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
@@ -11,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collective.api.common import request_user
+from collective.models import User
 from payments import selectors, services
 from payments.models import PaymentKind
 from payments.representations import PaymentSerializer
@@ -51,7 +53,7 @@ class PaymentListView(_Configured, GenericAPIView):
     def get(self, request: Request) -> Response:
         filters = PaymentFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        qs = selectors.payments_of(user=request_user(request), **filters.validated_data)
+        qs = selectors.payments_of(user=cast(User, request.user), **filters.validated_data)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -61,7 +63,7 @@ class PaymentDetailView(_Configured, APIView):
 
     @extend_schema(responses={200: PaymentSerializer, 404: OpenApiResponse(description="Not yours."), **_UNAVAILABLE})
     def get(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.payment_for(user=request_user(request), payment_id=payment_id)
+        payment = selectors.payment_for(user=cast(User, request.user), payment_id=payment_id)
         return Response(PaymentSerializer(payment).data)
 
 
@@ -74,10 +76,10 @@ class PaymentRefreshView(_Configured, APIView):
         request=None, responses={200: PaymentSerializer, 404: OpenApiResponse(description="Not yours."), **_UNAVAILABLE}
     )
     def post(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.payment_for(user=request_user(request), payment_id=payment_id)
+        payment = selectors.payment_for(user=cast(User, request.user), payment_id=payment_id)
         payment = services.payment_refresh(payment=payment)
         return Response(
-            PaymentSerializer(selectors.payment_for(user=request_user(request), payment_id=payment.pk)).data
+            PaymentSerializer(selectors.payment_for(user=cast(User, request.user), payment_id=payment.pk)).data
         )
 
 
@@ -88,7 +90,7 @@ class EarningsView(_Configured, APIView):
 
     @extend_schema(responses={200: EarningsSerializer, **_UNAVAILABLE})
     def get(self, request: Request) -> Response:
-        return Response(selectors.earnings_of(user=request_user(request)))
+        return Response(selectors.earnings_of(user=cast(User, request.user)))
 
 
 class LedgerView(_Configured, GenericAPIView):
@@ -98,7 +100,7 @@ class LedgerView(_Configured, GenericAPIView):
     serializer_class = LedgerEntrySerializer
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.ledger_of(user=request_user(request)))
+        page = self.paginate_queryset(selectors.ledger_of(user=cast(User, request.user)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -107,7 +109,7 @@ class PayoutAccountView(_Configured, APIView):
 
     @extend_schema(responses={200: PayoutAccountAnswerSerializer, **_UNAVAILABLE})
     def get(self, request: Request) -> Response:
-        account = getattr(request_user(request), "payout_account", None)
+        account = getattr(cast(User, request.user), "payout_account", None)
         return Response({"payout_account": selectors.payout_account_data(account)})
 
 
@@ -118,5 +120,5 @@ class PayoutOnboardingView(_Configured, APIView):
 
     @extend_schema(request=None, responses={200: OnboardingAnswerSerializer, **_UNAVAILABLE})
     def post(self, request: Request) -> Response:
-        account, url = services.payout_onboarding_link(actor=request_user(request))
+        account, url = services.payout_onboarding_link(actor=cast(User, request.user))
         return Response({"url": url, "payout_account": selectors.payout_account_data(account)})
