@@ -42,6 +42,7 @@ from collective.models import (
 )
 from collective.services.connections import connection_helped_id, connection_helper_id, connection_payment_changed
 from collective.services.credits import credits_apply
+from collective.services.points import lock_users
 from core.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from core.events import announce
 from core.outbox import enqueue_on_commit
@@ -125,6 +126,20 @@ def _stale(payment: Payment) -> bool:
     return payment.status in OPEN_STATES and payment.created_at < timezone.now() - dt.timedelta(minutes=minutes)
 
 
+def _lock_payment(payment_id: int) -> Payment:
+    """Lock a payment for a change, in the project's lock order: its connection first (as every
+    connection service does, and the checkout), then the buyer's user row for a credit pack (the
+    credits ledger locks it; the pack checkout locks it first too), then the payment."""
+    hint = Payment.objects.filter(pk=payment_id).values("connection_id", "buyer_id", "kind").first()
+    if hint is not None and hint["connection_id"] is not None:
+        Connection.objects.select_for_update().filter(pk=hint["connection_id"]).first()
+    if hint is not None and hint["kind"] == PaymentKind.CREDIT_PACK:
+        lock_users([hint["buyer_id"]])
+    return (
+        Payment.objects.select_for_update(of=("self",)).select_related("credit_pack", "connection").get(pk=payment_id)
+    )
+
+
 def _set_state(payment: Payment, status: str, **fields: Any) -> None:
     """Move `payment` (locked) to `status`, save, announce, and keep its connection in step."""
     previous = payment.status
@@ -197,7 +212,7 @@ def _open_session(payment: Payment, provider: PaymentBackend) -> Payment:
     except PaymentPermanentError as exc:
         logger.warning("payments: checkout for payment %s refused: %s %s", payment.pk, exc.code, exc.message)
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            locked = _lock_payment(payment.pk)
             if locked.status in OPEN_STATES:
                 _set_state(locked, PaymentState.EXPIRED, failure_code=exc.code[:100], failure_message=exc.message[:500])
         raise ProviderRefused(f"The payment provider refused the request: {exc.message}") from exc
@@ -453,11 +468,7 @@ def _find_payment(*, payment_id: Any = None, payment_intent_id: str = "", sessio
 def payment_apply_intent(*, payment_id: int, intent: PaymentIntentState) -> Payment:
     """Apply a PaymentIntent's current state to its payment (under the payment's lock)."""
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("credit_pack", "connection")
-            .get(pk=payment_id)
-        )
+        payment = _lock_payment(payment_id)
         claimed = intent.metadata.get("payment_id", "")
         if claimed and claimed != str(payment.pk):
             logger.warning("payments: %s claims payment %s, not %s; ignored", intent.id, claimed, payment.pk)
@@ -519,7 +530,7 @@ def session_expired(*, session_id: str, payment_id: Any = None) -> Payment | Non
     if payment is None:
         return None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = _lock_payment(payment.pk)
         if locked.status in OPEN_STATES:
             _set_state(locked, PaymentState.EXPIRED)
         return locked
@@ -534,7 +545,7 @@ def dispute_record(
     if payment is None:
         return None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update(of=("self",)).select_related("connection").get(pk=payment.pk)
+        locked = _lock_payment(payment.pk)
         if locked.status not in (*PAID_STATES, PaymentState.REFUNDED):
             return locked
         if currency.lower() != locked.currency or amount > locked.amount_cents:
