@@ -12,7 +12,19 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 
-from .models import AgentProfile, Ask, Block, Connection, Follow, Offer, PhoneVerification, Taxonomy, Tool, User
+from .models import (
+    AgentProfile,
+    Ask,
+    Block,
+    Connection,
+    Follow,
+    Offer,
+    PhoneVerification,
+    PriceProposal,
+    Taxonomy,
+    Tool,
+    User,
+)
 
 USER_COUNTERS = (
     "followers_count",
@@ -261,3 +273,16 @@ class PhoneVerificationAdmin(_LedgerAdmin):
     search_fields = ("user__username", "phone_number")
     list_select_related = ("user",)
     exclude = ("code_hash",)
+
+
+# Price proposals (issue 14): the negotiation's history, written only by
+# collective.services.negotiation (accepting one sets the connection's price), so read-only here.
+
+
+@admin.register(PriceProposal)
+class PriceProposalAdmin(_LedgerAdmin):
+    list_display = ("id", "connection", "proposer", "amount_cents", "currency", "status", "created_at")
+    list_filter = ("status", "currency")
+    search_fields = ("proposer__username", "scope", "message")
+    list_select_related = ("proposer",)
+    raw_id_fields = ("connection", "proposer", "replaces", "responded_by")

@@ -68,6 +68,14 @@ class CollectiveCode(ErrorCode):
     NOT_OWNER = "not_owner", "Only the owner may change this. (403)"
     NOT_REFUNDABLE = "not_refundable", "Only a usage can be refunded. (400)"
     NOT_WRITABLE = "not_writable", "Not writable: …. (400)"
+    NOT_YOUR_PROPOSAL = (
+        "not_your_proposal",
+        "Only its proposer can withdraw a proposal; accept, decline or counter it. (409)",
+    )
+    NOT_YOUR_PROPOSAL_TO_ANSWER = (
+        "not_your_proposal_to_answer",
+        "The other participant answers your proposal; you may revise or withdraw it. (409)",
+    )
     OFFER_ARCHIVED = "offer_archived", "An archived offer cannot be changed. (409)"
     OFFER_NOT_ACCEPTING = "offer_not_accepting", "This offer is not accepting connections right now. (400)"
     OFFER_NOT_FOUND = "offer_not_found", "No such offer. (404)"
@@ -90,6 +98,12 @@ class CollectiveCode(ErrorCode):
     )
     POINTS_OR_CREDITS = "points_or_credits", "Gift either points or credits. (400)"
     PRICE_LOCKED = "price_locked", "The connection's payment is …; its price can no longer change. (409)"
+    PRICE_SET_BY_PROPOSAL = (
+        "price_set_by_proposal",
+        "The price is agreed through proposals: POST /api/v1/connections/…/proposals/. (400)",
+    )
+    PROPOSAL_NOT_PENDING = "proposal_not_pending", "This proposal is …; it is not pending. (409)"
+    PROPOSAL_PENDING = "proposal_pending", "Another proposal is pending on this connection; reload and answer it. (409)"
     QUIET_HOURS_EMPTY = "quiet_hours_empty", "Quiet hours start and end must differ. (400)"
     QUIET_HOURS_INCOMPLETE = "quiet_hours_incomplete", "Quiet hours need both a start and an end (or neither). (400)"
     READ_ONLY = "read_only", "'…' cannot be changed here. (400)"

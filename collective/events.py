@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collective.models import Connection, User
+from collective.models import Connection, PriceProposal, User
 from core.events import DomainEvent
 
 CONNECTION_CREATED = "connection.created"
@@ -67,6 +67,26 @@ class ConnectionRated(DomainEvent):
     rater_id: int
     rated_id: int
     rating: int
+
+
+@dataclass(frozen=True)
+class ProposalChanged(DomainEvent):
+    """A step of price negotiation (collective.services.negotiation): `action` is `proposed`,
+    `countered` (a proposal answering the other's pending one), `revised` (replacing one's own),
+    `accepted`, `declined` or `withdrawn`; `proposal_id` is the proposal made, accepted, declined
+    or withdrawn. `message` is the step's words (the proposal's message; a decline's reason).
+    Announced after the step's `ConnectionUpdated` (the fan-out's `connection.updated` to both);
+    messaging posts the step in the connection's thread, notifications tells `other_id`."""
+
+    connection_id: int
+    proposal_id: int
+    action: str
+    actor_id: int
+    other_id: int
+    message: str
+    proposal: PriceProposal = field(compare=False, repr=False)
+    connection: Connection = field(compare=False, repr=False)
+    actor: User = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)

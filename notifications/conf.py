@@ -34,6 +34,7 @@ SMS_DEFAULTS: dict[str, bool] = {
     K.CONNECTION_ACCEPTED: True,
     K.HELP_COMPLETED: True,
     K.NEW_MESSAGE: True,
+    K.PRICE_PROPOSAL: True,  # a price to answer, or the answer: a connection event
     K.NEW_FOLLOWER: False,
     K.POINTS_UNLOCK: False,
 }

@@ -19,6 +19,7 @@ class NotificationKind(models.TextChoices):
     NEW_FOLLOWER = "new_follower", "New follower"
     NEW_MESSAGE = "new_message", "New direct message"
     POINTS_UNLOCK = "points_unlock", "Points threshold reached"
+    PRICE_PROPOSAL = "price_proposal", "Price negotiation"
 
 
 class SmsState(models.TextChoices):

@@ -20,6 +20,7 @@ from collective.events import (
     FollowCreated,
     PhoneVerificationRequested,
     PointsUnlocked,
+    ProposalChanged,
 )
 from core.events import subscribe
 from messaging.events import MessageSent, ThreadRead
@@ -30,6 +31,7 @@ from . import triggers
 def register() -> None:
     subscribe(ConnectionCreated, triggers.on_connection_created)
     subscribe(ConnectionStatusChanged, triggers.on_connection_status)
+    subscribe(ProposalChanged, triggers.on_proposal_changed)
     subscribe(FollowCreated, triggers.on_follow_created)
     subscribe(PointsUnlocked, triggers.on_points_unlock)
     subscribe(MessageSent, triggers.on_message_sent)

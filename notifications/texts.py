@@ -95,6 +95,27 @@ def new_message(*, actor: str, preview: str, thread_id: int) -> Texts:
     )
 
 
+_PROPOSAL_TITLES = {
+    "proposed": "@{actor} proposed {amount}",
+    "countered": "@{actor} countered with {amount}",
+    "revised": "@{actor} revised their proposal to {amount}",
+    "accepted": "@{actor} accepted your proposal of {amount}",
+    "declined": "@{actor} declined your proposal of {amount}",
+    "withdrawn": "@{actor} withdrew their proposal of {amount}",
+}
+
+
+def price_proposal(*, actor: str, action: str, amount: str, scope: str, message: str, connection_id: int) -> Texts:
+    """To the other participant of a negotiation step. `amount`: the money as text ("$50.00 USD");
+    the body is the step's message, else the proposal's scope. A proposal to answer asks for an
+    answer in the SMS; an answer only says so."""
+    url = connection_url(connection_id)
+    title = _PROPOSAL_TITLES[action].format(actor=actor, amount=amount)
+    ask = action in ("proposed", "countered", "revised")
+    sms = f"{title}. {'Answer' if ask else 'See it'} in app: {url}"
+    return Texts(title=_cut(title, 200), body=_cut(message or scope, 200), url=url, sms=sms)
+
+
 def points_unlock(*, title: str, body: str = "") -> Texts:
     url = site_url("/points")
     return Texts(title=_cut(title, 200), body=_cut(body, 500), url=url, sms=f"{_cut(title, 200)} See it: {url}")

@@ -10,6 +10,9 @@ publish (so `notification.created` follows the event that caused it in the recip
 | new_follower        | a follow                                 | the followed user       |
 | new_message         | a message to someone who is offline      | the other participant   |
 | points_unlock       | lifetime points cross an unlock          | the user                |
+| price_proposal      | a step of price negotiation (proposed,   | the other participant   |
+|                     | countered, revised, accepted, declined,  |                         |
+|                     | withdrawn)                               |                         |
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from collective.events import (
     FollowCreated,
     PhoneVerificationRequested,
     PointsUnlocked,
+    ProposalChanged,
 )
 from collective.models import ConnectionStatus
 from collective.models.points import PointsAction, PointsTransaction
 from collective.services.connections import connection_helper_id
+from collective.services.negotiation import money_text
 from core.errors import DomainError
 from core.outbox import enqueue_on_commit
 from messaging.events import MessageSent, ThreadRead
@@ -121,6 +126,30 @@ def on_connection_status(event: ConnectionStatusChanged) -> Notification | None:
             data={"connection": connection.pk, "points": points},
         )
     return None
+
+
+def on_proposal_changed(event: ProposalChanged) -> Notification | None:
+    """Every step tells the other participant. Steps by one actor on one connection while the
+    notification is unread fold into it (`subject`: a revise loop is one item and one SMS at most;
+    docs/notifications.md, "Repeats"); the SMS follows the kind's preference like any other."""
+    proposal, connection, actor = event.proposal, event.connection, event.actor
+    return notification_create(
+        recipient=event.other_id,
+        actor=actor,
+        kind=K.PRICE_PROPOSAL,
+        texts=texts.price_proposal(
+            actor=actor.username,
+            action=event.action,
+            amount=money_text(proposal.amount_cents, proposal.currency),
+            scope=proposal.scope,
+            message=event.message,
+            connection_id=connection.pk,
+        ),
+        connection=connection,
+        thread=connection.dm_thread_id,
+        data={"connection": connection.pk, "proposal": proposal.pk, "action": event.action},
+        subject=f"proposal:{connection.pk}",
+    )
 
 
 def on_follow_created(event: FollowCreated) -> Notification | None:

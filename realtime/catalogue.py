@@ -50,6 +50,8 @@ AskType = Literal["beta_tester", "feedback", "collaborator", "learning", "hire",
 AskStatus = Literal["open", "in_progress", "fulfilled", "closed"]
 ConnectionType = Literal["ask_response", "offer_inquiry", "direct"]
 ConnectionStatus = Literal["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"]
+Currency = Literal["usd", "eur", "gbp", "cad", "aud"]
+PaymentStatus = Literal["none", "pending", "paid", "failed", "refund_pending", "refunded", "disputed"]
 AttachmentType = Literal["offer", "ask", "connection"]
 NotificationKind = Literal[
     "connection_request",
@@ -59,6 +61,7 @@ NotificationKind = Literal[
     "new_follower",
     "new_message",
     "points_unlock",
+    "price_proposal",
 ]
 PresenceStatus = Literal["online", "offline"]
 
@@ -112,6 +115,8 @@ class ConnectionRepresentation(TypedDict):
     dm_thread: int | None
     status: ConnectionStatus
     agreed_price_cents: int | None
+    currency: Currency
+    payment_status: PaymentStatus
     stripe_payment_intent_id: str
     paid_at: Timestamp | None
     initiator_rating: int | None

@@ -15,7 +15,7 @@ from collective.services.connections import (
     connection_set_price,
     connection_transition,
 )
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from realtime.models import Event
 from tests.conftest import client_for
 from tests.factories import AskFactory, OfferFactory, UserFactory
@@ -194,35 +194,41 @@ def test_transition_uses_fresh_state_not_the_callers_copy():
 
 
 # --- price -------------------------------------------------------------------------------------
+# The price is agreed through proposals (tests/collective/test_negotiation.py has their rules);
+# these are the connection's side: accepting sets it with one event to both, PATCH refuses it,
+# and a paid connection's work starts only once it is paid.
 
 
-def test_either_participant_sets_price_with_event():
+def _agree(c: Connection, proposer: User, answerer: User, amount_cents: int, currency: str = "usd") -> dict:
+    base = f"/api/v1/connections/{c.pk}/proposals/"
+    p = client_for(proposer).post(base, {"amount_cents": amount_cents, "currency": currency}, format="json")
+    assert p.status_code == 201, p.data
+    resp = client_for(answerer).post(f"{base}{p.data['id']}/accept/", {}, format="json")
+    assert resp.status_code == 200, resp.data
+    return resp.data["connection"]
+
+
+def test_either_participant_agrees_a_price_through_a_proposal_with_event():
     c = _make("discussing")
-    resp = client_for(c.responder).patch(_url(c), {"agreed_price_cents": 5000})
-    assert resp.status_code == 200 and resp.data["agreed_price_cents"] == 5000
-    events = list(Event.objects.filter(type="connection.updated"))
+    connection = _agree(c, c.initiator, c.responder, 5000)
+    assert connection["agreed_price_cents"] == 5000
+    events = list(Event.objects.filter(type="connection.updated", data__connection__agreed_price_cents=5000))
     assert len(events) == 2 and all(e.data["previous_status"] == "discussing" for e in events)
-    assert all(e.data["connection"]["agreed_price_cents"] == 5000 for e in events)
-    resp = client_for(c.initiator).patch(_url(c), {"agreed_price_cents": 4000})
-    assert resp.status_code == 200 and resp.data["agreed_price_cents"] == 4000
-    # The same price again changes nothing and says nothing.
+    assert {e.user_id for e in events} == {c.initiator_id, c.responder_id}
+    connection = _agree(c, c.responder, c.initiator, 4000, "cad")
+    assert (connection["agreed_price_cents"], connection["currency"]) == (4000, "cad")
+    # The same price again through the service changes nothing and says nothing.
     Event.objects.all().delete()
-    assert client_for(c.initiator).patch(_url(c), {"agreed_price_cents": 4000}).status_code == 200
+    connection_set_price(connection=c, actor=c.initiator, agreed_price_cents=4000, currency="cad")
     assert not Event.objects.exists()
 
 
-def test_price_and_status_together_is_one_event():
+@pytest.mark.parametrize("body", [{"agreed_price_cents": 700}, {"agreed_price_cents": 700, "status": "accepted"}])
+def test_patch_with_a_price_is_refused_and_changes_nothing(body):
     c = _make("discussing")
-    resp = client_for(c.responder).patch(_url(c), {"agreed_price_cents": 700, "status": "accepted"})
-    assert resp.status_code == 200
-    assert (resp.data["status"], resp.data["agreed_price_cents"]) == ("accepted", 700)
-    assert Event.objects.filter(type="connection.updated").count() == 2
-
-
-def test_illegal_status_with_price_changes_neither():
-    c = _make("discussing")
-    resp = client_for(c.initiator).patch(_url(c), {"agreed_price_cents": 700, "status": "accepted"})
-    assert resp.status_code == 409 and resp.data["code"] == "only_responder"
+    resp = client_for(c.responder).patch(_url(c), body, format="json")
+    assert resp.status_code == 400
+    assert resp.data["code"] == "price_set_by_proposal" and "agreed_price_cents" in resp.data["fields"]
     c.refresh_from_db()
     assert c.agreed_price_cents is None and c.status == "discussing"
     assert not Event.objects.exists()
@@ -231,17 +237,40 @@ def test_illegal_status_with_price_changes_neither():
 @pytest.mark.parametrize("status", FINAL)
 def test_price_is_frozen_when_final(status):
     c = _make(status)
-    resp = client_for(c.initiator).patch(_url(c), {"agreed_price_cents": 100})
+    resp = client_for(c.initiator).post(f"/api/v1/connections/{c.pk}/proposals/", {"amount_cents": 100})
     assert resp.status_code == 409 and resp.data["code"] == "connection_final"
     with pytest.raises(Conflict):
         connection_set_price(connection=c, actor=c.responder, agreed_price_cents=100)
 
 
 @pytest.mark.parametrize("value", [-1, 2**31, "ten", 1.5])
-def test_bad_price_is_400(value):
+def test_bad_price_is_refused_by_the_service(value):
     c = _make("discussing")
-    resp = client_for(c.initiator).patch(_url(c), {"agreed_price_cents": value})
-    assert resp.status_code == 400 and "agreed_price_cents" in resp.data["fields"]
+    with pytest.raises(DomainError) as info:
+        connection_set_price(connection=c, actor=c.initiator, agreed_price_cents=value)
+    assert info.value.field == "agreed_price_cents"
+
+
+@pytest.mark.parametrize("target", ["in_progress", "completed"])
+def test_an_accepted_price_needs_payment_before_work_starts(target):
+    c = _make("accepted")
+    _agree(c, c.responder, c.initiator, 2500)
+    Event.objects.all().delete()
+    resp = client_for(c.initiator).patch(_url(c), {"status": target})
+    assert resp.status_code == 409 and resp.data["code"] == "payment_required"
+    c.refresh_from_db()
+    assert c.status == "accepted" and not Event.objects.exists()
+    # Once the payments app records the payment (setup here, through the ORM), work may start.
+    Connection.objects.filter(pk=c.pk).update(payment_status="paid")
+    resp = client_for(c.initiator).patch(_url(c), {"status": target})
+    assert resp.status_code == 200 and resp.data["status"] == target
+
+
+def test_a_free_connection_starts_without_payment():
+    c = _make("accepted")
+    resp = client_for(c.responder).patch(_url(c), {"status": "in_progress"})
+    assert resp.status_code == 200 and resp.data["status"] == "in_progress"
+    assert resp.data["payment_status"] == "none" and resp.data["agreed_price_cents"] is None
 
 
 # --- ratings -----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ def test_preferences_default_and_patch():
         "new_follower",
         "new_message",
         "points_unlock",
+        "price_proposal",
     }
     resp = client.patch(
         "/api/v1/me/notification-preferences/",

@@ -7,10 +7,11 @@ from typing import Any
 from rest_framework import serializers
 
 from collective.api.common import UserSummarySerializer
-from collective.models import Block, ConnectionStatus, ConnectionType, Follow
+from collective.models import Block, ConnectionStatus, ConnectionType, Currency, Follow, PriceProposal
 from collective.representations import ConnectionSerializer as ConnectionSerializer  # REST and events share it
 from collective.selectors import connections as connection_selectors
 from collective.services import connections as connection_services
+from collective.services import negotiation as negotiation_services
 
 ID_MAX = 2**63 - 1  # bigint primary keys; larger numbers are a 400, never a database error
 
@@ -30,15 +31,62 @@ class ConnectionCreateSerializer(serializers.Serializer):
 
 
 class ConnectionUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ConnectionStatus.choices, required=False)
-    agreed_price_cents = serializers.IntegerField(
-        min_value=0, max_value=connection_services.PRICE_MAX_CENTS, required=False, allow_null=True
+    """`{status}`. The price is agreed through proposals (`agreed_price_cents` here is a 400
+    `price_set_by_proposal`, refused by the view)."""
+
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices)
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    """A price proposal's representation. `replaces`: the proposal this one counters or revises;
+    `responded_by` / `responded_at`: who closed it (accepted, declined, countered, withdrawn) and when."""
+
+    proposer = UserSummarySerializer(read_only=True)
+    connection: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    replaces: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    responded_by: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = PriceProposal
+        fields = [
+            "id",
+            "connection",
+            "proposer",
+            "amount_cents",
+            "currency",
+            "scope",
+            "message",
+            "status",
+            "replaces",
+            "responded_by",
+            "responded_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1, max_value=connection_services.PRICE_MAX_CENTS)
+    currency = serializers.ChoiceField(choices=Currency.choices, required=False, default=Currency.USD)
+    scope = serializers.CharField(
+        required=False, allow_blank=True, max_length=negotiation_services.SCOPE_MAX_LENGTH, default=""
+    )
+    message = serializers.CharField(
+        required=False, allow_blank=True, max_length=negotiation_services.MESSAGE_MAX_LENGTH, default=""
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send status and/or agreed_price_cents.")
-        return attrs
+
+class ProposalDeclineSerializer(serializers.Serializer):
+    message = serializers.CharField(
+        required=False, allow_blank=True, max_length=negotiation_services.MESSAGE_MAX_LENGTH, default=""
+    )
+
+
+class ProposalAcceptedSerializer(serializers.Serializer):
+    """The answer to an accept: the proposal and the connection with its new agreed price."""
+
+    proposal = ProposalSerializer(read_only=True)
+    connection = ConnectionSerializer(read_only=True)
 
 
 class ConnectionRateSerializer(serializers.Serializer):

@@ -18,10 +18,12 @@ from collective.models import Connection
 from collective.selectors import blocks as block_selectors
 from collective.selectors import connections as connection_selectors
 from collective.selectors import follows as follow_selectors
+from collective.selectors import negotiation as negotiation_selectors
 from collective.services import blocks as block_services
 from collective.services import connections as connection_services
 from collective.services import follows as follow_services
-from core.errors import CoreCode, NotFound
+from collective.services import negotiation as negotiation_services
+from core.errors import CoreCode, DomainError, NotFound
 
 from .serializers import (
     BlockCreateSerializer,
@@ -35,6 +37,10 @@ from .serializers import (
     FollowerItemSerializer,
     FollowingItemSerializer,
     FollowSerializer,
+    ProposalAcceptedSerializer,
+    ProposalCreateSerializer,
+    ProposalDeclineSerializer,
+    ProposalSerializer,
 )
 
 
@@ -77,6 +83,13 @@ class ConnectionDetailView(APIView):
     @extend_schema(request=ConnectionUpdateSerializer, responses=ConnectionSerializer)
     def patch(self, request: Request, connection_id: int) -> Response:
         connection = _connection_or_404(request, connection_id)
+        if hasattr(request.data, "keys") and "agreed_price_cents" in request.data:
+            raise DomainError(
+                f"The price is agreed through proposals: POST /api/v1/connections/{connection.pk}/proposals/ "
+                "and accept one; PATCH changes the status only.",
+                code=CollectiveCode.PRICE_SET_BY_PROPOSAL,
+                field="agreed_price_cents",
+            )
         data = ConnectionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         connection = connection_services.connection_update(
@@ -98,6 +111,71 @@ class ConnectionRateView(APIView):
             connection=connection, actor=request_user(request), **data.validated_data
         )
         return Response(ConnectionSerializer(connection).data)
+
+
+class ProposalListCreateView(generics.ListAPIView):
+    """A connection's price proposals, oldest first (the negotiation's history), and a new one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ProposalSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        connection = _connection_or_404(self.request, self.kwargs["connection_id"])
+        return negotiation_selectors.proposals_for_connection(connection=connection)
+
+    @extend_schema(request=ProposalCreateSerializer, responses={201: ProposalSerializer})
+    def post(self, request: Request, connection_id: int) -> Response:
+        connection = _connection_or_404(request, connection_id)
+        data = ProposalCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = negotiation_services.proposal_create(
+            connection=connection, actor=request_user(request), **data.validated_data
+        )
+        return Response(ProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+def _proposal_or_404(request: Request, connection_id: int, proposal_id: int):
+    connection = _connection_or_404(request, connection_id)
+    proposal = negotiation_selectors.proposal_get_for_connection(connection=connection, proposal_id=proposal_id)
+    if proposal is None:
+        raise NotFound("No such proposal.", code=CoreCode.NOT_FOUND)
+    return proposal
+
+
+class ProposalAcceptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=ProposalAcceptedSerializer)
+    def post(self, request: Request, connection_id: int, proposal_id: int) -> Response:
+        proposal = _proposal_or_404(request, connection_id, proposal_id)
+        proposal, connection = negotiation_services.proposal_accept(proposal=proposal, actor=request_user(request))
+        return Response(ProposalAcceptedSerializer({"proposal": proposal, "connection": connection}).data)
+
+
+class ProposalDeclineView(APIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ProposalDeclineSerializer
+
+    @extend_schema(request=ProposalDeclineSerializer, responses=ProposalSerializer)
+    def post(self, request: Request, connection_id: int, proposal_id: int) -> Response:
+        proposal = _proposal_or_404(request, connection_id, proposal_id)
+        data = ProposalDeclineSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = negotiation_services.proposal_decline(
+            proposal=proposal, actor=request_user(request), **data.validated_data
+        )
+        return Response(ProposalSerializer(proposal).data)
+
+
+class ProposalWithdrawView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=ProposalSerializer)
+    def post(self, request: Request, connection_id: int, proposal_id: int) -> Response:
+        proposal = _proposal_or_404(request, connection_id, proposal_id)
+        proposal = negotiation_services.proposal_withdraw(proposal=proposal, actor=request_user(request))
+        return Response(ProposalSerializer(proposal).data)
 
 
 class FollowCreateView(APIView):

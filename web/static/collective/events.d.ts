@@ -10,9 +10,11 @@ export type AttachmentType = "offer" | "ask" | "connection";
 export type AvatarFrame = "none" | "bronze" | "silver" | "gold" | "diamond";
 export type ConnectionStatus = "initiated" | "discussing" | "accepted" | "in_progress" | "completed" | "declined" | "cancelled";
 export type ConnectionType = "ask_response" | "offer_inquiry" | "direct";
-export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock";
+export type Currency = "usd" | "eur" | "gbp" | "cad" | "aud";
+export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock" | "price_proposal";
 export type OfferStatus = "draft" | "active" | "paused" | "archived";
 export type OfferType = "app" | "template" | "course" | "post" | "link" | "service" | "mentorship" | "skill" | "feedback";
+export type PaymentStatus = "none" | "pending" | "paid" | "failed" | "refund_pending" | "refunded" | "disputed";
 export type PresenceStatus = "online" | "offline";
 export type Role = "explorer" | "creator" | "mentor" | "vendor" | "admin" | "agent";
 
@@ -32,6 +34,8 @@ export interface ConnectionRepresentation {
   dm_thread: number | null;
   status: ConnectionStatus;
   agreed_price_cents: number | null;
+  currency: Currency;
+  payment_status: PaymentStatus;
   stripe_payment_intent_id: string;
   paid_at: Timestamp | null;
   initiator_rating: number | null;
