@@ -16,13 +16,13 @@ class PaymentsCode(ErrorCode):
     )
     OWN_OFFER = "own_offer", "You cannot buy your own offer. (409)"
     PACK_NOT_FOUND = "pack_not_found", "No such credit pack. (404)"
-    PAYMENT_NOT_FOUND = "payment_not_found", "No such payment. (404)"
     PAYMENTS_NOT_CONFIGURED = (
         "payments_not_configured",
         "Payments are not configured on this server (no STRIPE_SECRET_KEY). (503)",
     )
-    PROVIDER_REFUSED = "payment_provider_refused", "The payment provider refused the request: …. (502)"
-    PROVIDER_UNAVAILABLE = "payment_provider_unavailable", "The payment provider did not answer; retry. (503)"
+    PAYMENT_NOT_FOUND = "payment_not_found", "No such payment. (404)"
+    PAYMENT_PROVIDER_REFUSED = "payment_provider_refused", "The payment provider refused the request: …. (502)"
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable", "The payment provider did not answer; retry. (503)"
     SELLER_NOT_PAYABLE = (
         "seller_not_payable",
         "The creator has not finished setting up payouts, so they cannot be paid yet. (409)",

@@ -89,7 +89,7 @@ _CONNECTION_STATUS = {
 
 class ProviderRefused(DomainError):
     status_code = 502
-    default_code = PaymentsCode.PROVIDER_REFUSED
+    default_code = PaymentsCode.PAYMENT_PROVIDER_REFUSED
 
 
 def backend() -> PaymentBackend:
@@ -142,7 +142,8 @@ def _lock_payment(payment_id: int) -> Payment:
 
 def _set_state(payment: Payment, status: str, **fields: Any) -> None:
     """Move `payment` (locked) to `status`, save, announce, and keep its connection in step."""
-    previous = payment.status
+    previous = str(payment.status)
+    status = str(status)
     payment.status = status
     for key, value in fields.items():
         setattr(payment, key, value)
@@ -173,7 +174,7 @@ def _new_payment(**fields: Any) -> Payment:
         events.PaymentChanged(
             payment_id=payment.pk,
             previous_status="",
-            status=payment.status,
+            status=str(payment.status),
             buyer_id=payment.buyer_id,
             seller_id=payment.seller_id,
             payment=payment,
@@ -207,7 +208,7 @@ def _open_session(payment: Payment, provider: PaymentBackend) -> Payment:
         # The payment stays open without a session; the same request again reuses it and its key.
         logger.warning("payments: checkout for payment %s: provider unavailable (%s)", payment.pk, exc.code)
         raise ServiceUnavailable(
-            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PROVIDER_UNAVAILABLE
+            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PAYMENT_PROVIDER_UNAVAILABLE
         ) from exc
     except PaymentPermanentError as exc:
         logger.warning("payments: checkout for payment %s refused: %s %s", payment.pk, exc.code, exc.message)
@@ -630,7 +631,7 @@ def payout_onboarding_link(*, actor: User) -> tuple[PayoutAccount, str]:
         )
     except PaymentTransientError as exc:
         raise ServiceUnavailable(
-            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PROVIDER_UNAVAILABLE
+            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PAYMENT_PROVIDER_UNAVAILABLE
         ) from exc
     except PaymentPermanentError as exc:
         raise ProviderRefused(f"The payment provider refused the request: {exc.message}") from exc
@@ -793,7 +794,7 @@ def payment_refresh(*, payment: Payment) -> Payment:
             payment = payment_sync(payment=payment, payment_intent_id=pi_id, provider=provider)
     except PaymentTransientError as exc:
         raise ServiceUnavailable(
-            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PROVIDER_UNAVAILABLE
+            "The payment provider did not answer; retry.", retry_after=2, code=PaymentsCode.PAYMENT_PROVIDER_UNAVAILABLE
         ) from exc
     except PaymentPermanentError as exc:
         raise ProviderRefused(f"The payment provider refused the request: {exc.message}") from exc

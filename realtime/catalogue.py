@@ -52,6 +52,10 @@ ConnectionType = Literal["ask_response", "offer_inquiry", "direct"]
 ConnectionStatus = Literal["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"]
 Currency = Literal["usd", "eur", "gbp", "cad", "aud"]
 PaymentStatus = Literal["none", "pending", "paid", "failed", "refund_pending", "refunded", "disputed"]
+PaymentKind = Literal["connection", "offer", "credit_pack"]
+PaymentState = Literal[
+    "open", "succeeded", "failed", "expired", "refunded", "partially_refunded", "disputed", "mismatch"
+]
 AttachmentType = Literal["offer", "ask", "connection"]
 NotificationKind = Literal[
     "connection_request",
@@ -152,6 +156,33 @@ class MessageRepresentation(TypedDict):
     is_deleted: bool
 
 
+class PaymentRepresentation(TypedDict):
+    """`payments.representations.PaymentSerializer`: the REST representation of a payment.
+    `checkout_url` is set while the payment is open (Stripe's hosted Checkout page)."""
+
+    id: int
+    kind: PaymentKind
+    status: PaymentState
+    description: str
+    amount_cents: int
+    currency: Currency
+    platform_fee_cents: int
+    refunded_cents: int
+    buyer: UserSummary
+    seller: UserSummary | None
+    connection: int | None
+    offer: int | None
+    credit_pack: str | None
+    checkout_url: str | None
+    stripe_payment_intent_id: str
+    failure_code: str
+    failure_message: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    paid_at: Timestamp | None
+    refunded_at: Timestamp | None
+
+
 class NotificationEventItem(TypedDict):
     """`notifications.serializers.NotificationEventSerializer` (contract §3)."""
 
@@ -224,6 +255,11 @@ class NotificationUpdatedData(TypedDict):
 
 class FollowCreatedData(TypedDict):
     follower: UserSummary
+
+
+class PaymentUpdatedData(TypedDict):
+    payment: PaymentRepresentation
+    previous_status: PaymentState | Literal[""]
 
 
 class TypingData(TypedDict):
@@ -344,6 +380,15 @@ CATALOGUE: tuple[EventSpec, ...] = (
     ),
     EventSpec(
         "follow.created", FollowCreatedData, True, "Someone follows the user.", "The user followed.", "contract §3"
+    ),
+    EventSpec(
+        "payment.updated",
+        PaymentUpdatedData,
+        True,
+        "A payment opens, is paid, declined, expires, is refunded or disputed (`previous_status` is"
+        " empty when it opens).",
+        "The buyer and the seller (the buyer only for a credit pack).",
+        "docs/payments.md",
     ),
     EventSpec(
         "typing",

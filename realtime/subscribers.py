@@ -46,6 +46,8 @@ from messaging.events import (
     MessageSent,
     ThreadRead,
 )
+from payments import representations as payments_repr
+from payments.events import PAYMENT_UPDATED, PaymentChanged
 
 from .publish import publish
 
@@ -79,6 +81,15 @@ def on_points_awarded(event: PointsAwarded) -> None:
     publish([event.user_id], POINTS_AWARDED, data)
 
 
+def on_payment_changed(event: PaymentChanged) -> None:
+    recipients = [event.buyer_id] if event.seller_id is None else sorted({event.buyer_id, event.seller_id})
+    publish(
+        recipients,
+        PAYMENT_UPDATED,
+        payments_repr.payment_updated_payload(event.payment, previous_status=event.previous_status),
+    )
+
+
 def on_message_sent(event: MessageSent) -> None:
     representation = event.representation
     if representation is None:
@@ -108,6 +119,7 @@ def register() -> None:
     subscribe(ConnectionUpdated, on_connection_updated, order=FAN_OUT_ORDER)
     subscribe(FollowCreated, on_follow_created, order=FAN_OUT_ORDER)
     subscribe(PointsAwarded, on_points_awarded, order=FAN_OUT_ORDER)
+    subscribe(PaymentChanged, on_payment_changed, order=FAN_OUT_ORDER)
     subscribe(MessageSent, on_message_sent, order=FAN_OUT_ORDER)
     subscribe(MessageEdited, on_message_edited, order=FAN_OUT_ORDER)
     subscribe(MessageDeleted, on_message_deleted, order=FAN_OUT_ORDER)

@@ -50,8 +50,10 @@ async def test_ephemeral_publishers_refuse_unknown_and_durable_types():
 def test_every_type_the_code_names_is_in_the_catalogue():
     from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, POINTS_AWARDED
     from notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
+    from payments.events import PAYMENT_UPDATED
 
     durable = {
+        PAYMENT_UPDATED,
         CONNECTION_CREATED,
         CONNECTION_UPDATED,
         FOLLOW_CREATED,
@@ -195,6 +197,7 @@ def test_representations_have_exactly_the_serializers_fields():
     )
     from messaging.representations import AttachmentSerializer, MessageSerializer
     from notifications.serializers import NotificationEventSerializer, NotificationUpdatedEventSerializer
+    from payments.representations import PaymentSerializer
 
     pairs = [
         (catalogue.UserSummary, _fields(UserSummarySerializer)),
@@ -205,6 +208,7 @@ def test_representations_have_exactly_the_serializers_fields():
         (catalogue.Attachment, list(AttachmentSerializer().fields)),
         (catalogue.NotificationEventItem, _fields(NotificationEventSerializer)),
         (catalogue.NotificationUpdatedItem, _fields(NotificationUpdatedEventSerializer)),
+        (catalogue.PaymentRepresentation, _fields(PaymentSerializer)),
     ]
     for typed, fields in pairs:
         assert list(typing.get_type_hints(typed)) == fields, typed.__name__
@@ -214,6 +218,7 @@ def test_literals_are_the_models_choices():
     from collective.models import Ask, Connection, Offer, User
     from messaging.models import AttachmentType
     from notifications.models import NotificationKind
+    from payments.models import Payment
 
     def choices(model, field: str) -> list[str]:
         return [value for value, _ in model._meta.get_field(field).choices]
@@ -229,6 +234,9 @@ def test_literals_are_the_models_choices():
         (catalogue.ConnectionStatus, choices(Connection, "status")),
         (catalogue.AttachmentType, list(AttachmentType.values)),
         (catalogue.NotificationKind, list(NotificationKind.values)),
+        (catalogue.PaymentStatus, choices(Connection, "payment_status")),
+        (catalogue.PaymentKind, choices(Payment, "kind")),
+        (catalogue.PaymentState, choices(Payment, "status")),
     ]
     for literal, values in pairs:
         assert list(typing.get_args(literal)) == values

@@ -14,6 +14,8 @@ export type Currency = "usd" | "eur" | "gbp" | "cad" | "aud";
 export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock" | "price_proposal";
 export type OfferStatus = "draft" | "active" | "paused" | "archived";
 export type OfferType = "app" | "template" | "course" | "post" | "link" | "service" | "mentorship" | "skill" | "feedback";
+export type PaymentKind = "connection" | "offer" | "credit_pack";
+export type PaymentState = "open" | "succeeded" | "failed" | "expired" | "refunded" | "partially_refunded" | "disputed" | "mismatch";
 export type PaymentStatus = "none" | "pending" | "paid" | "failed" | "refund_pending" | "refunded" | "disputed";
 export type PresenceStatus = "online" | "offline";
 export type Role = "explorer" | "creator" | "mentor" | "vendor" | "admin" | "agent";
@@ -155,6 +157,36 @@ export interface FollowCreatedData {
   follower: UserSummary;
 }
 
+export interface PaymentUpdatedData {
+  payment: PaymentRepresentation;
+  previous_status: PaymentState | "";
+}
+
+/** `payments.representations.PaymentSerializer`: the REST representation of a payment. `checkout_url` is set while the payment is open (Stripe's hosted Checkout page). */
+export interface PaymentRepresentation {
+  id: number;
+  kind: PaymentKind;
+  status: PaymentState;
+  description: string;
+  amount_cents: number;
+  currency: Currency;
+  platform_fee_cents: number;
+  refunded_cents: number;
+  buyer: UserSummary;
+  seller: UserSummary | null;
+  connection: number | null;
+  offer: number | null;
+  credit_pack: string | null;
+  checkout_url: string | null;
+  stripe_payment_intent_id: string;
+  failure_code: string;
+  failure_message: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  paid_at: Timestamp | null;
+  refunded_at: Timestamp | null;
+}
+
 export interface TypingData {
   thread: number;
   user: number;
@@ -221,6 +253,8 @@ export interface DurableEventData {
   "notification.updated": NotificationUpdatedData;
   /** Someone follows the user. To: The user followed. */
   "follow.created": FollowCreatedData;
+  /** A payment opens, is paid, declined, expires, is refunded or disputed (`previous_status` is empty when it opens). To: The buyer and the seller (the buyer only for a credit pack). */
+  "payment.updated": PaymentUpdatedData;
 }
 
 export interface EphemeralEventData {
