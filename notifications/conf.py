@@ -35,6 +35,7 @@ SMS_DEFAULTS: dict[str, bool] = {
     K.HELP_COMPLETED: True,
     K.NEW_MESSAGE: True,
     K.PRICE_PROPOSAL: True,  # a price to answer, or the answer: a connection event
+    K.PAYMENT: True,  # money moved: a receipt, a sale, a declined card, a refund, a dispute
     K.NEW_FOLLOWER: False,
     K.POINTS_UNLOCK: False,
 }

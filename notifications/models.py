@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     NEW_MESSAGE = "new_message", "New direct message"
     POINTS_UNLOCK = "points_unlock", "Points threshold reached"
     PRICE_PROPOSAL = "price_proposal", "Price negotiation"
+    PAYMENT = "payment", "Payment"
 
 
 class SmsState(models.TextChoices):

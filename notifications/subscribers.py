@@ -24,6 +24,7 @@ from collective.events import (
 )
 from core.events import subscribe
 from messaging.events import MessageSent, ThreadRead
+from payments.events import PaymentChanged
 
 from . import triggers
 
@@ -32,6 +33,7 @@ def register() -> None:
     subscribe(ConnectionCreated, triggers.on_connection_created)
     subscribe(ConnectionStatusChanged, triggers.on_connection_status)
     subscribe(ProposalChanged, triggers.on_proposal_changed)
+    subscribe(PaymentChanged, triggers.on_payment_changed)
     subscribe(FollowCreated, triggers.on_follow_created)
     subscribe(PointsUnlocked, triggers.on_points_unlock)
     subscribe(MessageSent, triggers.on_message_sent)

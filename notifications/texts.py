@@ -116,6 +116,35 @@ def price_proposal(*, actor: str, action: str, amount: str, scope: str, message:
     return Texts(title=_cut(title, 200), body=_cut(message or scope, 200), url=url, sms=sms)
 
 
+def payment_url(payment_id: int) -> str:
+    return site_url(f"/payments/{payment_id}")
+
+
+# (status, to whom) -> the title. `amount`: the money as text ("$50.00 USD").
+_PAYMENT_TITLES: dict[tuple[str, str], str] = {
+    ("succeeded", "buyer"): "Payment received: {amount} for {what}",
+    ("succeeded", "seller"): "@{buyer} paid you {amount} for {what}",
+    ("failed", "buyer"): "Your payment of {amount} for {what} was declined",
+    ("refunded", "buyer"): "Refunded: {amount} for {what}",
+    ("refunded", "seller"): "A payment of {amount} for {what} was refunded",
+    ("partially_refunded", "buyer"): "Partly refunded: {amount} for {what}",
+    ("partially_refunded", "seller"): "A payment of {amount} for {what} was partly refunded",
+    ("disputed", "seller"): "A payment of {amount} for {what} is disputed",
+    ("mismatch", "buyer"): "We could not match your payment of {amount} for {what}; nothing was charged to you twice",
+}
+
+
+def payment(*, status: str, to: str, amount: str, what: str, buyer: str, detail: str, payment_id: int) -> Texts | None:
+    """To the buyer and/or the seller when a payment's money moves; None when `to` hears nothing
+    of this change (an open or expired checkout tells nobody)."""
+    template = _PAYMENT_TITLES.get((status, to))
+    if template is None:
+        return None
+    url = payment_url(payment_id) if to == "buyer" else site_url("/earnings")
+    title = _cut(template.format(amount=amount, what=what, buyer=buyer), 200)
+    return Texts(title=title, body=_cut(detail, 200), url=url, sms=f"{title}. See it: {url}")
+
+
 def points_unlock(*, title: str, body: str = "") -> Texts:
     url = site_url("/points")
     return Texts(title=_cut(title, 200), body=_cut(body, 500), url=url, sms=f"{_cut(title, 200)} See it: {url}")

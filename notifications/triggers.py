@@ -13,6 +13,8 @@ publish (so `notification.created` follows the event that caused it in the recip
 | price_proposal      | a step of price negotiation (proposed,   | the other participant   |
 |                     | countered, revised, accepted, declined,  |                         |
 |                     | withdrawn)                               |                         |
+| payment             | a payment succeeded, was declined,       | the buyer and/or the    |
+|                     | refunded, disputed or refused (mismatch) | seller (texts.payment)  |
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collective.services.negotiation import money_text
 from core.errors import DomainError
 from core.outbox import enqueue_on_commit
 from messaging.events import MessageSent, ThreadRead
+from payments.events import PaymentChanged
 
 from . import texts
 from .delivery import sms_opted_out, sms_verification_record
@@ -150,6 +153,41 @@ def on_proposal_changed(event: ProposalChanged) -> Notification | None:
         data={"connection": connection.pk, "proposal": proposal.pk, "action": event.action},
         subject=f"proposal:{connection.pk}",
     )
+
+
+def on_payment_changed(event: PaymentChanged) -> list[Notification]:
+    """Money moved: a receipt to the buyer, "you've been paid" to the seller, a declined card,
+    refunds to both, a dispute to the seller. The actor of the seller's is the buyer; the buyer's
+    have no actor (their own payment, told by the platform)."""
+    payment = event.payment
+    made: list[Notification] = []
+    amount = money_text(payment.amount_cents, payment.currency)
+    detail = payment.failure_message if event.status == "failed" else ""
+    for to, recipient in (("buyer", event.buyer_id), ("seller", event.seller_id)):
+        if recipient is None:
+            continue
+        words = texts.payment(
+            status=event.status,
+            to=to,
+            amount=amount,
+            what=payment.description,
+            buyer=payment.buyer.username,
+            detail=detail,
+            payment_id=payment.pk,
+        )
+        if words is None:
+            continue
+        notification = notification_create(
+            recipient=recipient,
+            actor=payment.buyer_id if to == "seller" else None,
+            kind=K.PAYMENT,
+            texts=words,
+            connection=payment.connection_id,
+            data={"payment": payment.pk, "status": event.status},
+        )
+        if notification is not None:
+            made.append(notification)
+    return made
 
 
 def on_follow_created(event: FollowCreated) -> Notification | None:

@@ -66,6 +66,7 @@ NotificationKind = Literal[
     "new_message",
     "points_unlock",
     "price_proposal",
+    "payment",
 ]
 PresenceStatus = Literal["online", "offline"]
 

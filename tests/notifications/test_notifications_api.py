@@ -100,6 +100,7 @@ def test_preferences_default_and_patch():
         "new_message",
         "points_unlock",
         "price_proposal",
+        "payment",
     }
     resp = client.patch(
         "/api/v1/me/notification-preferences/",

@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from collective.models import Connection, CreditTransaction, Offer
+from notifications.models import Notification
 from payments.models import CreditPack, LedgerEntry, Payment, StripeEvent
 from realtime.models import Event
 from tests.conftest import client_for
@@ -131,6 +132,12 @@ def test_pay_webhook_paid_then_in_progress(payments_on, django_capture_on_commit
         assert "payment.updated" in types and "connection.updated" in types, (user, types)
     last = Event.objects.filter(user=seller, type="connection.updated").order_by("-id").first()
     assert last.data["connection"]["payment_status"] == "paid"
+    # ... and in words: a receipt to the buyer, "you've been paid" to the seller (SMS fallback included).
+    receipt = Notification.objects.get(recipient=buyer, kind="payment")
+    assert receipt.title.startswith("Payment received: $50.00 USD") and receipt.url.endswith(f"/payments/{row.pk}")
+    sale = Notification.objects.get(recipient=seller, kind="payment")
+    assert sale.title.startswith(f"@{buyer.username} paid you $50.00 USD") and sale.url.endswith("/earnings")
+    assert sale.sms_text.endswith("/earnings")
 
     response = buyer_client.patch(f"/api/v1/connections/{connection.pk}/", {"status": "in_progress"}, format="json")
     assert response.status_code == 200, response.content
@@ -158,6 +165,9 @@ def test_a_declined_card_fails_then_a_good_one_pays(payments_on, django_capture_
     assert not LedgerEntry.objects.filter(payment=row).exists()
     s["connection"].refresh_from_db()
     assert s["connection"].payment_status == "failed"
+    declined = Notification.objects.get(recipient=s["buyer"], kind="payment")
+    assert "was declined" in declined.title and declined.body
+    assert not Notification.objects.filter(recipient=s["seller"], kind="payment").exists()
     # The same checkout is offered again.
     again = client.post(f"/api/v1/connections/{s['connection'].pk}/pay/")
     assert again.status_code == 200 and again.json()["id"] == row.pk and again.json()["checkout_url"]
