@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from collective.models import User
 from payments import selectors, services
-from payments.models import PaymentKind
+from payments.models import LedgerEntry, Payment, PaymentKind
 from payments.representations import PaymentSerializer
 
 from .serializers import (
@@ -42,6 +42,7 @@ class PaymentListView(_Configured, GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = PaymentSerializer
+    queryset = Payment.objects.none()  # for the schema; the view reads through its selector
 
     @extend_schema(
         parameters=[
@@ -98,6 +99,7 @@ class LedgerView(_Configured, GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = LedgerEntrySerializer
+    queryset = LedgerEntry.objects.none()  # for the schema; the view reads through its selector
 
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.ledger_of(user=cast(User, request.user)))
