@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from collective.errors import CollectiveCode
 from collective.models import (
+    AgentProfile,
     Connection,
     ConnectionStatus,
     CreditTransactionType,
@@ -106,8 +107,20 @@ def platform_fee(amount_cents: int) -> int:
     return max(0, min(amount_cents, fee))
 
 
+def _payee_of(seller_id: int) -> int:
+    """Whose Connect account is paid for a seller: an agent's owner (seed 001 sprint 9: agent
+    payments go through the owner's account), else the seller."""
+    owner = AgentProfile.objects.filter(user_id=seller_id).values_list("owner_id", flat=True).first()
+    return int(owner) if owner else seller_id
+
+
+def _earner(payment: Payment) -> int | None:
+    """Whose earnings a payment's ledger rows move: the payee of its seller (None: the platform)."""
+    return _payee_of(payment.seller_id) if payment.seller_id else None
+
+
 def _destination_of(seller_id: int) -> str:
-    account = PayoutAccount.objects.filter(user_id=seller_id).first()
+    account = PayoutAccount.objects.filter(user_id=_payee_of(seller_id)).first()
     if account is None or not account.charges_enabled:
         raise Conflict(
             "The creator has not finished setting up payouts, so they cannot be paid yet.",
@@ -379,7 +392,7 @@ def _capture(payment: Payment, intent: PaymentIntentState) -> None:
         amount=payment.amount_cents,
         currency=payment.currency,
         object_id=charge,
-        user_id=payment.seller_id,
+        user_id=_earner(payment),
     )
     if payment.seller_id and payment.platform_fee_cents:
         _ledger(
@@ -388,7 +401,7 @@ def _capture(payment: Payment, intent: PaymentIntentState) -> None:
             amount=-payment.platform_fee_cents,
             currency=payment.currency,
             object_id=charge,
-            user_id=payment.seller_id,
+            user_id=_earner(payment),
         )
     if payment.kind == PaymentKind.CREDIT_PACK and payment.credit_pack is not None:
         pack = payment.credit_pack
@@ -432,7 +445,7 @@ def _apply_refunds(payment: Payment, intent: PaymentIntentState) -> None:
                 amount=-refund.amount,
                 currency=payment.currency,
                 object_id=refund.id,
-                user_id=payment.seller_id,
+                user_id=_earner(payment),
             )
             and payment.seller_id
             and payment.platform_fee_cents
@@ -444,7 +457,7 @@ def _apply_refunds(payment: Payment, intent: PaymentIntentState) -> None:
                 amount=share,
                 currency=payment.currency,
                 object_id=refund.id,
-                user_id=payment.seller_id,
+                user_id=_earner(payment),
             )
     refunded = min(payment.amount_cents, max(refunded, intent.amount_refunded))
     if refunded <= payment.refunded_cents:
@@ -557,7 +570,7 @@ def dispute_record(
             amount=-min(amount, locked.amount_cents),
             currency=locked.currency,
             object_id=dispute_id,
-            user_id=locked.seller_id,
+            user_id=_earner(locked),
         )
         if locked.status != PaymentState.DISPUTED:
             _set_state(locked, PaymentState.DISPUTED)

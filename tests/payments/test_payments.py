@@ -483,3 +483,25 @@ def test_connection_payload_carries_the_payment_state(payments_on, django_captur
     data = client_for(s["buyer"]).get(f"/api/v1/connections/{s['connection'].pk}/").json()
     assert (data["agreed_price_cents"], data["currency"], data["payment_status"]) == (1200, "usd", "none")
     assert Connection.objects.get(pk=s["connection"].pk).needs_payment
+
+
+def test_an_agents_sales_go_to_its_owners_account(payments_on, django_capture_on_commit_callbacks):
+    """Seed 001 sprint 9: an agent's payments go through its owner's Connect account."""
+    from collective.models import AgentProfile
+
+    fake = payments_on
+    owner, buyer = UserFactory(), UserFactory()
+    agent = UserFactory(role="agent")
+    AgentProfile.objects.create(user=agent, owner=owner)
+    onboard(fake, owner, django_capture_on_commit_callbacks)
+    course = OfferFactory(user=agent, offer_type="course", is_paid=True, price_cents=2000, pricing_type="one_time")
+    client = client_for(buyer)
+    row = Payment.objects.get(pk=client.post(f"/api/v1/offers/{course.pk}/buy/").json()["id"])
+    assert (row.seller_id, row.destination_account) == (agent.pk, owner.payout_account.stripe_account_id)
+    mark = fake.mark()
+    fake.pay(row.stripe_checkout_session_id)
+    deliver_since(client, fake, mark, capture=django_capture_on_commit_callbacks)
+    row.refresh_from_db()
+    assert row.status == "succeeded"
+    assert set(LedgerEntry.objects.filter(payment=row).values_list("user_id", flat=True)) == {owner.pk}
+    assert client_for(owner).get("/api/v1/payments/earnings/").json()["totals"][0]["net_cents"] == 1800
