@@ -30,6 +30,8 @@ APP_ROUTES: list[tuple[str, bool]] = [
     (r"points", False),
     (r"leaderboard", False),
     (r"credits", False),
+    (r"payments/(?P<payment_id>[0-9]{1,18})", False),
+    (r"earnings", False),
     (r"settings", False),
 ]
 

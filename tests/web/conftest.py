@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -435,3 +436,156 @@ def shot(page, name: str, tmp: Path | None = None) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- the web app with payments on (the Stripe fake) ------------------------------------------------
+# `payments_app_server` is `app_server` with Stripe configured: the Stripe fake (tests/fakes/stripe.py,
+# one process for the session) as STRIPE_API_BASE, its key and webhook secret, SITE_URL = each
+# server process's own base URL (so Checkout and onboarding return to the process the page came
+# from), and the fake's webhooks sent to `<base>/api/v1/payments/stripe/webhook/`. `plain` is one
+# more server process on the same data WITHOUT Stripe keys (the "not set up" screens): on prod it
+# shares the database, Redis and worker, so no second set of services runs beside the first.
+# The default `app_server` is untouched (no keys).
+
+STRIPE_WEBHOOK_PATH = "/api/v1/payments/stripe/webhook/"
+
+
+@pytest.fixture(scope="session")
+def web_stripe_fake():
+    import secrets
+
+    from tests.fakes.stripe import running_stripe_fake
+
+    with running_stripe_fake(f"whsec_web_{secrets.token_hex(8)}") as fake:
+        yield fake
+
+
+@dataclass
+class PaymentsAppServer(AppServer):
+    fake: object = None  # tests.fakes.stripe.FakeStripe
+    plain: str = ""  # a server process without Stripe keys, on the same data
+
+
+def _stripe_env(fake, site_url: str) -> dict[str, str]:
+    return {
+        "STRIPE_SECRET_KEY": fake.api_key,
+        "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
+        "STRIPE_API_BASE": fake.base_url,
+        "SITE_URL": site_url,
+        "PAYMENTS_MAX_NETWORK_RETRIES": "0",
+        "PAYMENTS_PLATFORM_FEE_PERCENT": "10",
+    }
+
+
+@contextmanager
+def _payment_servers(ports: list[int], env: dict, tmp: Path, fake):
+    """uvicorn processes on `ports` with Stripe on (each with SITE_URL = its own base) and one
+    without keys; yields (ports, plain_port)."""
+    plain = free_port()
+    started = []
+    try:
+        for port in ports:
+            log = tmp / f"uvicorn-{port}.log"
+            started.append(
+                (port, start_uvicorn(port, {**env, **_stripe_env(fake, f"http://127.0.0.1:{port}")}, log), log)
+            )
+        log = tmp / f"uvicorn-{plain}.log"
+        plain_env = {k: v for k, v in env.items() if not k.startswith("STRIPE_")}
+        started.append((plain, start_uvicorn(plain, plain_env, log), log))
+        for port, proc, log in started:
+            wait_http_ready(port, proc, log)
+        yield ports, plain
+    finally:
+        for _, proc, _ in started:
+            stop(proc)
+
+
+@pytest.fixture(
+    scope="module",
+    params=["embedded", pytest.param("prod", marks=[pytest.mark.postgres, pytest.mark.redis])],
+)
+def payments_app_server(request, tmp_path_factory, web_stripe_fake):
+    _require_browser()
+    from tests.procs import service_env, start_celery
+
+    fake = web_stripe_fake
+    tmp = tmp_path_factory.mktemp(f"webpay-{request.param}")
+
+    def made(ports, plain) -> PaymentsAppServer:
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        fake.set_webhook_url(bases[0] + STRIPE_WEBHOOK_PATH)
+        return PaymentsAppServer(request.param, bases, tmp, fake=fake, plain=f"http://127.0.0.1:{plain}")
+
+    if request.param == "embedded":
+        env = embedded_env(tmp, **SERVER_ENV)
+        migrate_embedded(env)
+        with _payment_servers([free_port()], env, tmp, fake) as (ports, plain):
+            try:
+                yield made(ports, plain)
+            finally:
+                fake.set_webhook_url(None)
+        return
+    from django.conf import settings as django_settings
+
+    from tests.conftest import _require
+
+    _require("DATABASE_URL", "PostgreSQL", 5432, lambda: django_settings.IS_POSTGRES)
+    _require("REDIS_URL", "Redis", 6379, lambda: bool(django_settings.REDIS_URL))
+    url, maintenance, name = _prod_database()
+    url, name = url.rsplit("/", 1)[0] + "/" + name + "_pay", name + "_pay"
+    _pg_admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(maintenance, f'CREATE DATABASE "{name}"')
+    try:
+        env = service_env(database_url=url, redis_url=os.environ["REDIS_URL"], LOG_LEVEL="WARNING", **SERVER_ENV)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            check=True,
+        )
+        ports = [free_port(), free_port()]
+        # The worker processes the webhooks (and reads Stripe): keys on, SITE_URL the first process.
+        celery = start_celery(
+            {**env, **_stripe_env(fake, f"http://127.0.0.1:{ports[0]}")}, tmp / "celery.log", beat=True
+        )
+        try:
+            with _payment_servers(ports, env, tmp, fake) as (ports, plain):
+                try:
+                    yield made(ports, plain)
+                finally:
+                    fake.set_webhook_url(None)
+        finally:
+            stop(celery)
+    finally:
+        _pg_admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def payments_browser(payments_app_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def pay_context(payments_browser):
+    """pay_context() → a fresh browser context on the payments browser (one per person)."""
+    made = []
+
+    def make(mobile: bool = False):
+        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if mobile else {}
+        ctx = payments_browser.new_context(**options)
+        ctx.set_default_timeout(15_000)
+        made.append(ctx)
+        return ctx
+
+    try:
+        yield make
+    finally:
+        for ctx in made:
+            ctx.close()

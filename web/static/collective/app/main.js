@@ -40,7 +40,9 @@ const ROUTES = [
   { path: "/notifications", module: "./pages/notifications.js", view: "notificationsPage" },
   { path: "/points", module: "./pages/economy.js", view: "pointsPage" },
   { path: "/leaderboard", module: "./pages/economy.js", view: "leaderboardPage" },
-  { path: "/credits", module: "./pages/economy.js", view: "creditsPage" },
+  { path: "/credits", module: "./pages/credits.js", view: "creditsPage" },
+  { path: "/payments/:id", module: "./pages/payments.js", view: "paymentPage" },
+  { path: "/earnings", module: "./pages/earnings.js", view: "earningsPage" },
   { path: "/settings", module: "./pages/settings.js", view: "settingsPage" },
 ];
 
@@ -139,6 +141,7 @@ export function renderLayout() {
             navLink("/connections", "Connections"),
             navLink("/threads", "Messages"),
             navLink("/leaderboard", "Leaderboard"),
+            navLink("/earnings", "Earnings"),
           ]
         : [navLink("/login", "Log in"), navLink("/signup", "Sign up")],
     ),
@@ -148,6 +151,9 @@ export function renderLayout() {
           { class: "topbar-user" },
           h("a", { href: "/notifications", class: "bell", id: "bell", "aria-label": "Notifications" }, "🔔", h("span", { class: "badge", id: "bell-count", hidden: true }, "0")),
           h("a", { href: "/points", class: "points-pill", id: "points-pill", title: "Your points" }, `${me.total_points ?? 0} pts`),
+          // The credits balance, linking to /credits (packs, ledger, gifts). Its visible text avoids the
+          // word itself: pages' tests look links up by partial names ("Edit" is in "credits").
+          h("a", { href: "/credits", class: "points-pill credits-pill", id: "credits-pill", title: "Your credits: buy a pack, convert points, send a gift" }, `${me.credit_balance ?? 0} cr`),
           h("a", { href: "/settings" }, `@${me.username}`),
           h("button", { type: "button", class: "link-button", onclick: () => signOut() }, "Log out"),
         )

@@ -3,6 +3,7 @@
 // REST and the state machine: docs/connections.md (collective/services/connections.py TRANSITIONS).
 
 import { api, apiAll, ApiError, h, liveQueue, money, mount, showFormErrors, timeAgo, userLink } from "../core.js";
+import { paymentErrorText, startCheckout } from "./payments.js";
 
 export const STATUS_ORDER = ["initiated", "discussing", "accepted", "in_progress", "completed", "declined", "cancelled"];
 const FINAL = new Set(["completed", "declined", "cancelled"]);
@@ -15,6 +16,22 @@ const STATUS_LABEL = {
   declined: "Declined",
   cancelled: "Cancelled",
 };
+
+const CURRENCIES = ["usd", "eur", "gbp", "cad", "aud"];
+const PROPOSAL_LABEL = { pending: "Waiting for an answer", accepted: "Accepted", declined: "Declined", countered: "Countered", withdrawn: "Withdrawn" };
+const PAYMENT_LABEL = { none: "Not paid", pending: "Payment started", paid: "Paid", failed: "Payment failed", refund_pending: "Refund in progress", refunded: "Refunded", disputed: "Disputed" };
+
+/** "25", "25.5", "1,234.50" → integer cents, without floating point; null if not an amount. */
+export function parseCents(text) {
+  const m = /^\s*(\d{1,9})(?:[.,](\d{0,2}))?\s*$/.exec(String(text || "").replace(/(\d),(\d{3})/g, "$1$2"));
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
+}
+
+/** A connection whose agreed price must be paid before the work starts (and is not paid yet). */
+function needsPay(c) {
+  return Boolean(c.agreed_price_cents) && !FINAL.has(c.status) && !["paid"].includes(c.payment_status || "none") && ["initiated", "discussing", "accepted"].includes(c.status);
+}
 
 // (from, to) -> who may make the move: the server's TRANSITIONS, mirrored so that a page offers
 // only the moves the viewer may make. The server decides; a 409 is shown as it comes.
@@ -91,7 +108,7 @@ export async function connectionsPage(ctx) {
         "div",
         { class: "row muted small" },
         mine ? h("span", {}, "You contacted ", userLink(other)) : h("span", {}, userLink(other), " contacted you"),
-        c.agreed_price_cents !== null ? h("span", {}, "· ", money(c.agreed_price_cents)) : null,
+        c.agreed_price_cents !== null ? h("span", {}, "· ", money(c.agreed_price_cents, c.currency), c.payment_status === "paid" ? " · paid" : "") : null,
         h("span", {}, "· updated ", timeAgo(c.updated_at)),
       ),
     );
@@ -133,7 +150,7 @@ export async function connectionsPage(ctx) {
 export async function connectionPage(ctx) {
   const { root, me, signal } = ctx;
   const id = Number(ctx.params.id);
-  const live = liveQueue(ctx, ["connection.created", "connection.updated"]);
+  const live = liveQueue(ctx, ["connection.created", "connection.updated", "payment.updated"]);
   let connection;
   try {
     connection = await api(`/connections/${id}/`, { signal });
@@ -175,27 +192,181 @@ export async function connectionPage(ctx) {
     }
   }
 
-  function priceForm(c) {
-    const input = h("input", { type: "number", name: "agreed_price_cents", id: "price", min: 0, step: "0.01", inputmode: "decimal", value: c.agreed_price_cents !== null ? (c.agreed_price_cents / 100).toFixed(2) : "" });
-    const form = h(
-      "form",
-      { class: "price-form row" },
-      h("label", { for: "price" }, "Agreed price (USD)"),
-      input,
-      h("button", { type: "submit" }, "Save price"),
-      c.agreed_price_cents !== null ? h("button", { type: "button", class: "link-button", onclick: () => patch({ agreed_price_cents: null }, "Price cleared.") }, "Clear") : null,
+  // --- price negotiation (proposals) and payment ---------------------------------------------
+  // The price is agreed through proposals (GET/POST connections/<id>/proposals/, accept, decline,
+  // withdraw); accepting sets agreed_price_cents. The buyer (the one helped) then pays it through
+  // Stripe Checkout (POST connections/<id>/pay/ → checkout_url).
+  let proposals = [];
+  const negotiationAlert = h("div", { class: "form-error", role: "alert", id: "negotiation-alert" });
+  const history = h("div", { class: "proposal-history" });
+  const pendingBox = h("div", { class: "proposal-pending" });
+  const amountInput = h("input", { type: "text", name: "amount", id: "proposal-amount", inputmode: "decimal", autocomplete: "off", placeholder: "25.00", required: true });
+  const currencySelect = h("select", { name: "currency", id: "proposal-currency" }, CURRENCIES.map((cur) => h("option", { value: cur }, cur.toUpperCase())));
+  const scopeInput = h("input", { type: "text", name: "scope", id: "proposal-scope", maxlength: 2000, placeholder: "What the price covers (optional)" });
+  const messageInput = h("textarea", { name: "message", id: "proposal-message", maxlength: 2000, rows: 2 });
+  const proposeButton = h("button", { type: "submit", class: "primary", id: "proposal-submit" }, "Propose this price");
+  const proposalForm = h(
+    "form",
+    { class: "proposal-form", novalidate: true, "aria-labelledby": "proposal-form-h" },
+    h("h3", { id: "proposal-form-h" }, "Propose a price"),
+    h(
+      "div",
+      { class: "row" },
+      h("div", { class: "field" }, h("label", { for: "proposal-amount" }, "Amount"), amountInput),
+      h("div", { class: "field field-currency" }, h("label", { for: "proposal-currency" }, "Currency"), currencySelect),
+    ),
+    h("div", { class: "field" }, h("label", { for: "proposal-scope" }, "Scope (optional)"), scopeInput),
+    h("div", { class: "field" }, h("label", { for: "proposal-message" }, "Message (optional)"), messageInput),
+    proposeButton,
+  );
+  const negotiation = h("section", { class: "card negotiation", id: "negotiation", "aria-labelledby": "negotiation-h" });
+  const paymentBox = h("section", { class: "card payment-panel", id: "payment-panel", "aria-labelledby": "payment-panel-h" });
+
+  proposalForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    negotiationAlert.textContent = "";
+    const amount = parseCents(amountInput.value);
+    if (amount === null || amount < 1) {
+      negotiationAlert.textContent = "Enter an amount such as 25 or 25.50.";
+      amountInput.focus();
+      return;
+    }
+    await step(
+      () => api(`/connections/${id}/proposals/`, { method: "POST", body: { amount_cents: amount, currency: currencySelect.value, scope: scopeInput.value, message: messageInput.value } }),
+      (p) => {
+        amountInput.value = scopeInput.value = messageInput.value = "";
+        return `You proposed ${money(p.amount_cents, p.currency)}.`;
+      },
     );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const value = input.value.trim();
-      const cents = value === "" ? null : Math.round(Number(value) * 100);
-      if (cents !== null && (!Number.isFinite(cents) || cents < 0)) {
-        alertBox.textContent = "The price must be a positive amount.";
-        return;
-      }
-      patch({ agreed_price_cents: cents }, cents === null ? "Price cleared." : `Price set to ${money(cents)}.`);
-    });
-    return form;
+  });
+
+  async function step(call, done) {
+    if (busy) return;
+    busy = true;
+    negotiationAlert.textContent = "";
+    negotiation.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    try {
+      const answer = await call();
+      status.textContent = done(answer.proposal || answer);
+      if (answer.connection) show(answer.connection);
+      await reloadProposals();
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      negotiationAlert.textContent = error.status === 409 ? `Not possible: ${error.message}` : error.message;
+      await Promise.allSettled([reloadProposals(), api(`/connections/${id}/`, { signal }).then(show)]);
+    } finally {
+      busy = false;
+      negotiation.querySelectorAll("button").forEach((b) => (b.disabled = false));
+    }
+  }
+
+  async function reloadProposals() {
+    try {
+      proposals = await apiAll(`/connections/${id}/proposals/`, { signal, limit: 200 });
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      /* keep the last history */
+    }
+    showNegotiation(connection);
+  }
+
+  function showNegotiation(c) {
+    const priceOpen = !FINAL.has(c.status) && ["none", "failed"].includes(c.payment_status || "none");
+    const pending = proposals.find((p) => p.status === "pending");
+    const mineOpen = pending && pending.proposer.id === me.id;
+    mount(
+      history,
+      proposals.length
+        ? h(
+            "ol",
+            { class: "proposals", "aria-label": "Price history" },
+            proposals.map((p) =>
+              h(
+                "li",
+                { class: ["proposal", `proposal-${p.status}`], dataset: { proposal: p.id, status: p.status } },
+                h("span", {}, p.proposer.id === me.id ? "You" : userLink(p.proposer), p.replaces ? " countered with " : " proposed ", h("strong", { class: "proposal-amount" }, money(p.amount_cents, p.currency))),
+                " ",
+                h("span", { class: ["tag", "proposal-tag", `proposal-tag-${p.status}`] }, PROPOSAL_LABEL[p.status] || p.status),
+                " ",
+                h("span", { class: "muted small" }, timeAgo(p.created_at)),
+                p.scope ? h("p", { class: "proposal-scope small" }, "Scope: ", p.scope) : null,
+                p.message ? h("p", { class: "proposal-message small muted" }, "“", p.message, "”") : null,
+              ),
+            ),
+          )
+        : h("p", { class: "muted no-proposals" }, "No price proposed yet. Either of you can propose one; the work can be paid once the other accepts."),
+    );
+    let actions = null;
+    if (pending && priceOpen) {
+      actions = mineOpen
+        ? h("div", { class: "row proposal-actions", role: "group", "aria-label": "Your proposal" }, h("span", {}, `Waiting for @${otherOf(c, me).username} to answer your ${money(pending.amount_cents, pending.currency)}.`), h("button", { type: "button", id: "proposal-withdraw", onclick: () => step(() => api(`/connections/${id}/proposals/${pending.id}/withdraw/`, { method: "POST" }), () => "You withdrew your proposal.") }, "Withdraw"))
+        : h(
+            "div",
+            { class: "row proposal-actions", role: "group", "aria-label": "Answer the proposal" },
+            h("span", {}, userLink(pending.proposer), ` proposes ${money(pending.amount_cents, pending.currency)}.`),
+            h("button", { type: "button", class: "primary", id: "proposal-accept", onclick: () => step(() => api(`/connections/${id}/proposals/${pending.id}/accept/`, { method: "POST" }), (p) => `You accepted ${money(p.amount_cents, p.currency)}.`) }, `Accept ${money(pending.amount_cents, pending.currency)}`),
+            h("button", { type: "button", class: "danger", id: "proposal-decline", onclick: () => step(() => api(`/connections/${id}/proposals/${pending.id}/decline/`, { method: "POST", body: { message: messageInput.value } }), () => "You declined the proposal.") }, "Decline"),
+          );
+    }
+    mount(pendingBox, actions);
+    proposalForm.hidden = !priceOpen;
+    const formTitle = proposalForm.querySelector("h3");
+    formTitle.textContent = pending && priceOpen ? (mineOpen ? "Revise your proposal" : "Or make a counter-offer") : "Propose a price";
+    proposeButton.textContent = pending && priceOpen ? (mineOpen ? "Send the new price" : "Counter") : "Propose this price";
+    if (!amountInput.value && document.activeElement !== currencySelect) currencySelect.value = c.currency || "usd";
+    const locked = !FINAL.has(c.status) && !priceOpen ? h("p", { class: "muted price-locked" }, "The price is locked while a payment is under way or done.") : null;
+    mount(
+      negotiation,
+      h("h2", { id: "negotiation-h" }, "Price"),
+      h("p", { class: "agreed" }, "Agreed price: ", h("strong", { id: "agreed-price" }, c.agreed_price_cents ? money(c.agreed_price_cents, c.currency) : c.agreed_price_cents === 0 ? "Free" : "Not agreed yet")),
+      negotiationAlert,
+      history,
+      pendingBox,
+      locked,
+      FINAL.has(c.status) ? null : proposalForm,
+    );
+  }
+
+  function buyerIdOf(c) {
+    return c.connection_type === "ask_response" ? c.responder.id : c.initiator.id;
+  }
+
+  async function pay(button) {
+    negotiationAlert.textContent = "";
+    payAlert.textContent = "";
+    button.disabled = true;
+    const text = button.textContent;
+    button.textContent = "Opening checkout…";
+    try {
+      await startCheckout(`/connections/${id}/pay/`);
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = text;
+      payAlert.textContent = paymentErrorText(error);
+    }
+  }
+  const payAlert = h("div", { class: "form-error", role: "alert", id: "pay-alert" });
+
+  function showPayment(c) {
+    const price = c.agreed_price_cents || 0;
+    if (!price) return null;
+    const ps = c.payment_status || "none";
+    const isBuyer = buyerIdOf(c) === me.id;
+    const other = otherOf(c, me);
+    const amount = money(price, c.currency);
+    const parts = [h("div", { class: "row spread" }, h("h2", { id: "payment-panel-h" }, "Payment"), h("span", { class: ["tag", "payment-badge", `payment-${ps}`], id: "payment-badge", dataset: { paymentStatus: ps } }, PAYMENT_LABEL[ps] || ps))];
+    const canPay = isBuyer && !FINAL.has(c.status) && ["none", "failed", "pending"].includes(ps);
+    if (ps === "paid") parts.push(h("p", { class: "paid-line" }, isBuyer ? `You paid ${amount}` : `@${other.username} paid ${amount}`, c.paid_at ? [" ", timeAgo(c.paid_at)] : null, ". ", isBuyer ? "The work can start." : "You can start the work."));
+    else if (ps === "refund_pending") parts.push(h("p", {}, `A refund of ${amount} is on its way${isBuyer ? " to your card" : " to the buyer"}.`));
+    else if (ps === "refunded") parts.push(h("p", {}, isBuyer ? `The ${amount} you paid was refunded to your card.` : `The ${amount} was refunded to @${other.username}.`));
+    else if (ps === "disputed") parts.push(h("p", {}, "The payment is disputed with the card holder's bank; it is being reviewed."));
+    else if (ps === "failed") parts.push(h("p", { class: "pay-failed" }, isBuyer ? "The last payment did not go through. Nothing was charged; you can pay again." : `@${other.username}'s payment did not go through yet.`));
+    else if (ps === "pending") parts.push(h("p", {}, isBuyer ? "You started paying but have not finished." : `@${other.username} has started paying.`));
+    else parts.push(h("p", {}, isBuyer ? `Pay the agreed ${amount} to start the work. You pay on Stripe's secure page.` : `Waiting for @${other.username} to pay the agreed ${amount}. The work starts once it is paid.`));
+    if (canPay) parts.push(h("button", { type: "button", class: "primary", id: "pay-button", onclick: (e) => pay(e.currentTarget) }, ps === "pending" ? "Continue to payment" : ps === "failed" ? `Pay ${amount} again` : `Pay ${amount}`));
+    parts.push(payAlert);
+    mount(paymentBox, parts);
+    return paymentBox;
   }
 
   function ratingForm(c) {
@@ -240,7 +411,6 @@ export async function connectionPage(ctx) {
     const kept = {
       feedback: view.querySelector("#feedback")?.value,
       rating: view.querySelector("input[name=rating]:checked")?.value,
-      price: document.activeElement?.id === "price" ? document.activeElement.value : undefined,
       focus: document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : null,
     };
     const other = otherOf(c, me);
@@ -272,21 +442,23 @@ export async function connectionPage(ctx) {
           h("dt", {}, "Started"),
           h("dd", {}, timeAgo(c.created_at)),
           h("dt", {}, "Agreed price"),
-          h("dd", { class: "price" }, c.agreed_price_cents !== null ? money(c.agreed_price_cents) : "Not set"),
+          h("dd", { class: "price" }, c.agreed_price_cents !== null ? money(c.agreed_price_cents, c.currency) : "Not set"),
+          c.agreed_price_cents ? [h("dt", {}, "Payment"), h("dd", { class: "payment-state", dataset: { paymentStatus: c.payment_status || "none" } }, PAYMENT_LABEL[c.payment_status || "none"])] : null,
           c.paid_at ? [h("dt", {}, "Paid"), h("dd", {}, timeAgo(c.paid_at))] : null,
           c.completed_at ? [h("dt", {}, "Completed"), h("dd", {}, timeAgo(c.completed_at))] : null,
         ),
         c.initial_message ? h("blockquote", { class: "initial-message" }, h("p", {}, c.initial_message)) : null,
         c.dm_thread ? h("p", {}, h("a", { href: `/threads/${c.dm_thread}`, class: "button" }, `Message @${other.username}`)) : null,
       ),
-      h("section", { class: "card", "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Status"), steps(c.status), actions, FINAL.has(c.status) ? null : priceForm(c)),
+      h("section", { class: "card", "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Status"), steps(c.status), actions, needsPay(c) ? h("p", { class: "muted small pay-first" }, "The work can start once the agreed price is paid.") : null),
+      showPayment(c),
+      (FINAL.has(c.status) && !proposals.length) ? null : negotiation,
       c.status === "completed" ? ratingForm(c) : null,
     );
     const feedback = view.querySelector("#feedback");
     if (feedback && kept.feedback) feedback.value = kept.feedback;
     if (kept.rating) view.querySelector(`input[name=rating][value="${kept.rating}"]`)?.click();
-    const price = view.querySelector("#price");
-    if (price && kept.price !== undefined) price.value = kept.price;
+    showNegotiation(c);
     if (kept.focus) document.getElementById(kept.focus)?.focus({ preventScroll: true });
   }
 
@@ -302,15 +474,30 @@ export async function connectionPage(ctx) {
   }
 
   show(connection);
+  await reloadProposals();
+  let proposalsTimer = null;
   const onEvent = (frame) => {
     const c = frame.data.connection;
     if (c.id !== id) return;
     const before = connection.status;
+    const beforePrice = `${connection.agreed_price_cents}/${connection.currency}/${connection.payment_status}`;
     // Keep a half-typed feedback: re-render only when something shown changes.
     show(c);
     if (c.status !== before) status.textContent = `The connection is now ${STATUS_LABEL[c.status].toLowerCase()}.`;
+    else if (`${c.agreed_price_cents}/${c.currency}/${c.payment_status}` !== beforePrice) {
+      status.textContent = c.payment_status === "paid" ? "The agreed price is paid." : c.agreed_price_cents ? `The agreed price is now ${money(c.agreed_price_cents, c.currency)}.` : "The price changed.";
+    }
+    // A proposal step comes as connection.updated: read the history again (once for a burst).
+    clearTimeout(proposalsTimer);
+    proposalsTimer = setTimeout(reloadProposals, 50);
   };
   live.on("connection.updated", onEvent);
   live.on("connection.created", onEvent);
+  live.on("payment.updated", (frame) => {
+    const p = frame.data && frame.data.payment;
+    if (!p || p.connection !== id) return;
+    api(`/connections/${id}/`, { signal }).then(show, () => {});
+  });
   live.start();
+  return () => clearTimeout(proposalsTimer);
 }

@@ -3,8 +3,31 @@
 // `/offers/new`, `/offers/<id>/edit`, `/asks/new`, `/asks/<id>/edit` (field errors from the API's 400s).
 
 import { api, ApiError, ASK_TYPES, empty, errorBox, field, h, label, link, loading, money, mount, navigate, OFFER_TYPES, offerCategories, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
+import { isNotConfigured, notConfiguredBox, paymentErrorText, startCheckout } from "./payments.js";
 
 const PRICING = ["free", "one_time", "hourly", "monthly", "custom"];
+const BUYABLE = new Set(["app", "course", "template"]); // payments: offers bought outright (one-time price)
+
+/** "Buy for $X" on a paid one-time app/course/template (POST offers/<id>/buy/ → Stripe Checkout). */
+function buyBox(item) {
+  if (!BUYABLE.has(item.offer_type) || !item.is_paid || item.pricing_type !== "one_time" || !(item.price_cents > 0)) return null;
+  const amount = money(item.price_cents, item.currency);
+  const alertBox = h("div", { role: "alert", class: "buy-alert" });
+  const button = h("button", { type: "button", class: "primary", id: "buy-offer" }, `Buy for ${amount}`);
+  button.addEventListener("click", async () => {
+    alertBox.replaceChildren();
+    button.disabled = true;
+    button.textContent = "Opening checkout…";
+    try {
+      await startCheckout(`/offers/${item.id}/buy/`);
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = `Buy for ${amount}`;
+      mount(alertBox, isNotConfigured(error) ? notConfiguredBox("This offer cannot be bought here until the operator configures Stripe.") : h("p", { class: "form-error" }, paymentErrorText(error)));
+    }
+  });
+  return h("section", { class: "card buy-box", "aria-labelledby": "buy-title" }, h("h2", { id: "buy-title" }, `Get this ${label(item.offer_type).toLowerCase()}`), h("p", { class: "muted" }, "One payment, on Stripe's secure page."), button, alertBox);
+}
 
 const KINDS = {
   offer: { path: "offers", connectType: "offer_inquiry", connectLabel: "Ask about this offer", noun: "offer" },
@@ -136,6 +159,7 @@ async function listingPage(ctx, kind) {
         kind === "offer" ? `${item.connection_count} connected` : `${item.response_count} responded`,
       ),
     ),
+    kind === "offer" && !mine && item.status === "active" ? buyBox(item) : null,
     mine ? ownerTools(item, kind, ctx) : open ? connectForm(item, kind) : empty(`This ${k.noun} is not open for connections.`),
   );
 }
