@@ -22,6 +22,19 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 COPIES = 6
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager `Task.apply` sets Celery's "a join would block" flag around the task, and that flag is
+    one process-wide global, not per thread: tasks applied in parallel threads can restore each
+    other's value and leave it set, and every later eager `.get()` in this process then raises
+    "Never call result.get() within a task!". Put it back after the race (the service never
+    calls `.get()`; only tests do)."""
+    from celery._state import _set_task_join_will_block
+
+    yield
+    _set_task_join_will_block(False)
+
+
 def _race(entries: list[dict]) -> list[int]:
     barrier = threading.Barrier(COPIES)
     statuses: list[int] = []
