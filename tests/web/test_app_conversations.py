@@ -195,12 +195,13 @@ def test_a_connection_through_its_states_with_both_screens_live(app_server, new_
     wait_moves(page_o, ["accepted", "declined"])
     wait_moves(page_c, ["cancelled"])
 
-    # The price, proposed by one side, shows on the other.
-    page_o.get_by_label("Agreed price (USD)").fill("25")
-    page_o.get_by_role("button", name="Save price").click()
-    page_c.wait_for_function(
-        "() => document.querySelector('.facts .price')?.textContent.includes('25.00')", timeout=LIVE
-    )
+    # A price, proposed by one side, shows on the other live; declined, the connection stays free
+    # (a paid one waits for its payment: tests/web/test_app_payments.py).
+    page_o.get_by_label("Amount").fill("25")
+    page_o.get_by_role("button", name="Propose this price").click()
+    page_c.locator("#proposal-accept", has_text="Accept $25.00").wait_for(timeout=LIVE)
+    page_c.locator("#proposal-decline").click()
+    page_o.locator(".proposal-history", has_text="Declined").wait_for(timeout=LIVE)
 
     page_o.get_by_role("button", name="Accept").click()
     wait_moves(page_c, ["in_progress", "completed", "cancelled"])
@@ -234,7 +235,7 @@ def test_a_connection_through_its_states_with_both_screens_live(app_server, new_
     page_c.locator(".rating", has_text=f"@{owner.username} rated you 4/5").wait_for(timeout=LIVE)
     status, fresh = api(app_server.base, "GET", f"/api/v1/connections/{conn['id']}/", token=owner.token)
     assert (fresh["status"], fresh["initiator_rating"], fresh["responder_rating"]) == ("completed", 5, 4)
-    assert fresh["agreed_price_cents"] == 2500
+    assert fresh["agreed_price_cents"] is None
 
     # The list, grouped by status, follows a new connection live.
     other_offer = make_offer(app_server.base, owner, "Landing page copy")
