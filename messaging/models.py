@@ -83,6 +83,10 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, default="")
     # `[{"type": "offer"|"ask"|"connection", "id": int}]`, validated by the service at send time.
     attachments = models.JSONField(default=list, blank=True)
+    # Rich replies (an agent's message: chips, buttons, a text prompt; docs/onboarding.md gives the
+    # shape). NULL for every message a person sends: set only by server code through
+    # `services.message_send(actions=...)`, never from a request body.
+    actions = models.JSONField(null=True, blank=True)
     # NULL when absent: the unique (sender, client_id) constraint must not treat all "" as one value.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)

@@ -44,6 +44,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "body",
             "body_html",
             "attachments",
+            "actions",
             "client_id",
             "created_at",
             "edited_at",

@@ -289,7 +289,7 @@ def _insert_sql(qn) -> str:
     # (after the winner commits) instead of failing, so no savepoint is needed.
     return (
         f"INSERT INTO {qn(Message._meta.db_table)} (thread_id, sender_id, body, body_html, attachments, "
-        f"client_id, created_at, edited_at, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
+        f"actions, client_id, created_at, edited_at, deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL) "
         f"ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id"
     )
 
@@ -309,6 +309,7 @@ def _send_context(*, sender_id: int, thread_id: int, client_id: str | None) -> t
 
 
 _datetime_field = DateTimeField()  # DRF's own formatting of a datetime, as MessageSerializer's
+_actions_field = Message._meta.get_field("actions")
 
 
 def message_representation(message: Message) -> dict[str, Any]:
@@ -322,6 +323,7 @@ def message_representation(message: Message) -> dict[str, Any]:
         "body": message.body,
         "body_html": message.body_html,
         "attachments": [{"type": a["type"], "id": a["id"]} for a in message.attachments],
+        "actions": message.actions,
         "client_id": message.client_id,
         "created_at": _datetime_field.to_representation(message.created_at),
         "edited_at": None,
@@ -339,6 +341,8 @@ def message_send(
     client_id: str | None = None,
     attachments: list | None = None,
     notify: bool = True,
+    actions: list[dict[str, Any]] | None = None,
+    rate_limit: bool = True,
 ) -> Message:
     """Post a message in `thread` (or the thread `thread_id`: no need to load it first).
 
@@ -379,6 +383,8 @@ def message_send(
         client_id=client_id,
         attachments=cleaned_attachments,
         notify=notify,
+        actions=actions,
+        rate_limit=rate_limit,
     )
 
 
@@ -393,10 +399,13 @@ def _message_store(
     client_id: str | None,
     attachments: list[dict[str, Any]],
     notify: bool,
+    actions: list[dict[str, Any]] | None = None,
+    rate_limit: bool = True,
 ) -> Message:
     """The write of `message_send`, its input checked: the rate, the row, the thread's preview and
     memberships, `message.created`, `MessageSent`."""
-    _check_send_rate(sender)
+    if rate_limit:
+        _check_send_rate(sender)
     now = timezone.now()
     body_html = render_body(body)
     conn = connections[router.db_for_write(Message)]
@@ -409,6 +418,7 @@ def _message_store(
                 body,
                 body_html,
                 Message._meta.get_field("attachments").get_db_prep_save(attachments, connection=conn),
+                None if actions is None else _actions_field.get_db_prep_save(actions, connection=conn),
                 client_id,
                 conn.ops.adapt_datetimefield_value(now),
             ],
@@ -424,6 +434,7 @@ def _message_store(
         body=body,
         body_html=body_html,
         attachments=attachments,
+        actions=actions,
         client_id=client_id,
         created_at=now,
     )

@@ -140,6 +140,29 @@ class Attachment(TypedDict):
     id: int
 
 
+class MessageActionOption(TypedDict):
+    """One chip of a `chips` action: `id` is what an answer sends back in `values`."""
+
+    id: str
+    label: str
+
+
+class MessageAction(TypedDict):
+    """A structured reply an agent's message offers (docs/onboarding.md): `chips` (pick options,
+    `multiple` for several, `free_text`: the member may type their own too), a `button`, or a
+    `text` prompt (`placeholder`). The member answers with `POST /api/v1/onboarding/answer/`
+    `{message, action: id, values?, text?}`, or by typing a message in the thread."""
+
+    id: str
+    type: Literal["chips", "button", "text"]
+    label: str
+    options: NotRequired[list[MessageActionOption]]  # chips only
+    multiple: NotRequired[bool]  # chips
+    free_text: NotRequired[bool]  # chips
+    placeholder: NotRequired[str]  # text
+    submit_label: str
+
+
 class MessageRepresentation(TypedDict):
     """`messaging.representations.MessageSerializer` (and its fast-path twin
     `messaging.services.message_representation`): the REST representation."""
@@ -150,6 +173,8 @@ class MessageRepresentation(TypedDict):
     body: str
     body_html: str
     attachments: list[Attachment]
+    # null for a person's message; set only by server code (an agent's rich reply).
+    actions: list[MessageAction] | None
     client_id: str | None
     created_at: Timestamp
     edited_at: Timestamp | None

@@ -99,6 +99,7 @@ def _message(**changes: object) -> dict:
         "body": "hi",
         "body_html": "<p>hi</p>",
         "attachments": [{"type": "offer", "id": 4}],
+        "actions": None,
         "client_id": None,
         "created_at": "2025-05-01T10:00:00.123456Z",
         "edited_at": None,

@@ -97,6 +97,7 @@ export interface MessageRepresentation {
   body: string;
   body_html: string;
   attachments: Attachment[];
+  actions: MessageAction[] | null;
   client_id: string | null;
   created_at: Timestamp;
   edited_at: Timestamp | null;
@@ -108,6 +109,24 @@ export interface MessageRepresentation {
 export interface Attachment {
   type: AttachmentType;
   id: number;
+}
+
+/** A structured reply an agent's message offers (docs/onboarding.md): `chips` (pick options, `multiple` for several, `free_text`: the member may type their own too), a `button`, or a `text` prompt (`placeholder`). The member answers with `POST /api/v1/onboarding/answer/` `{message, action: id, values?, text?}`, or by typing a message in the thread. */
+export interface MessageAction {
+  id: string;
+  type: "chips" | "button" | "text";
+  label: string;
+  options?: MessageActionOption[];
+  multiple?: boolean;
+  free_text?: boolean;
+  placeholder?: string;
+  submit_label: string;
+}
+
+/** One chip of a `chips` action: `id` is what an answer sends back in `values`. */
+export interface MessageActionOption {
+  id: string;
+  label: string;
 }
 
 export interface ThreadReadData {
