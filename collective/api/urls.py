@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("collective.api.offers.urls")),
     path("", include("collective.api.connections.urls")),
     path("", include("collective.api.economy.urls")),
+    path("", include("collective.api.search.urls")),
 ]

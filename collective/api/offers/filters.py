@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from collective.models import Ask, AskStatus, AskType, Offer, OfferStatus, OfferType, Taxonomy, Tool
 from collective.models.taxonomy import TAG_TYPES, TaxonomyType
+from collective.selectors.search import MAX_QUERY_LENGTH, RANK_ANNOTATION, search_for_model
 
 # The largest value the price columns hold; larger input would overflow SQLite's integer.
 MAX_CENTS = 2**31 - 1
@@ -152,7 +153,8 @@ class AskFilterSet(_CommonFilterSet):
 
 class StrictOrderingFilter(drf_filters.OrderingFilter):
     """DRF's OrderingFilter drops unknown fields silently; here they are a 400. Ties are broken
-    by `-id` so that pages do not overlap."""
+    by `-id` so that pages do not overlap. A searched list (`search_rank` annotated) comes best
+    first unless `ordering` is given."""
 
     def get_ordering(self, request, queryset, view) -> list[str]:
         params = request.query_params.get(self.ordering_param)
@@ -165,6 +167,8 @@ class StrictOrderingFilter(drf_filters.OrderingFilter):
                 message = f"Unknown ordering {', '.join(bad) or params!r}; use one of: {choices} (- for descending)."
                 raise ValidationError({self.ordering_param: [message]})
             ordering = fields
+        elif RANK_ANNOTATION in queryset.query.annotations:
+            ordering = [f"-{RANK_ANNOTATION}"]
         else:
             ordering = list(self.get_default_ordering(view) or [])
         if "id" not in {f.lstrip("-") for f in ordering}:
@@ -173,10 +177,25 @@ class StrictOrderingFilter(drf_filters.OrderingFilter):
 
 
 class StrictSearchFilter(drf_filters.SearchFilter):
-    max_length = 200
+    max_length = MAX_QUERY_LENGTH
 
     def get_search_terms(self, request) -> list[str]:
         raw = request.query_params.get(self.search_param, "")
         if len(raw) > self.max_length:
             raise ValidationError({self.search_param: [f"At most {self.max_length} characters."]})
         return super().get_search_terms(request)
+
+
+class FullTextSearchFilter(StrictSearchFilter):
+    """`?search=` as ranked full-text search (collective/selectors/search.py): a sentence's words
+    are stemmed and OR-ed, results are annotated with `search_rank`. Empty: no filter; only
+    stopwords: nothing matches."""
+
+    search_description = "Words to search for (a sentence is fine); results come best first."
+
+    def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        self.get_search_terms(request)  # the length check
+        text = request.query_params.get(self.search_param, "")
+        if not text.strip():
+            return queryset
+        return search_for_model(model=queryset.model, viewer=request.user, text=text, qs=queryset)

@@ -24,10 +24,10 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from collective.api.offers.filters import (
     AskFilterSet,
+    FullTextSearchFilter,
     OfferFilterSet,
     StrictBooleanField,
     StrictOrderingFilter,
-    StrictSearchFilter,
 )
 from collective.api.offers.serializers import (
     AskSerializer,
@@ -69,8 +69,8 @@ def _archived_param(request: Request) -> bool:
 class _ListView(ListModelMixin, GenericAPIView):
     """Filtered, searched, ordered, paginated list (the mixin also lets the schema show the filters)."""
 
-    filter_backends = [DjangoFilterBackend, StrictSearchFilter, StrictOrderingFilter]
-    search_fields = ["title", "description"]
+    filter_backends = [DjangoFilterBackend, FullTextSearchFilter, StrictOrderingFilter]
+    search_fields = ["title", "description"]  # full-text: also body, tags and category (docs/offers.md, "Search")
     ordering = ["-created_at"]
 
 
@@ -325,8 +325,8 @@ class DiscoverPeopleView(ListModelMixin, GenericAPIView):
 
     serializer_class = PersonSerializer
     permission_classes = [permissions.AllowAny]
-    filter_backends = [StrictSearchFilter, StrictOrderingFilter]
-    search_fields = ["username", "tagline"]
+    filter_backends = [FullTextSearchFilter, StrictOrderingFilter]
+    search_fields = ["username", "tagline"]  # full-text: also bio
     ordering_fields = PEOPLE_ORDERING
     ordering = ["-helped_count"]
 
