@@ -13,6 +13,7 @@ APP_ROUTES: list[tuple[str, bool]] = [
     (r"login", True),
     (r"signup", True),
     (r"home", False),
+    (r"onboarding", False),
     (r"discover", False),
     (r"discover/(?P<tab>offers|asks|people)", False),
     (r"u/(?P<username>[\w.@+-]{1,150})", False),

@@ -24,6 +24,7 @@ const ROUTES = [
   { path: "/login", module: "./pages/auth.js", view: "loginPage", public: true },
   { path: "/signup", module: "./pages/auth.js", view: "signupPage", public: true },
   { path: "/home", module: "./pages/home.js", view: "homePage" },
+  { path: "/onboarding", module: "./pages/onboarding.js", view: "onboardingPage" },
   { path: "/discover", module: "./pages/discover.js", view: "discoverPage" },
   { path: "/discover/:tab", module: "./pages/discover.js", view: "discoverPage" },
   { path: "/u/:username", module: "./pages/storefront.js", view: "storefrontPage" },

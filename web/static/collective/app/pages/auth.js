@@ -72,7 +72,7 @@ export async function signupPage(ctx) {
       await ensureCsrf();
       await api("/auth/register/", { method: "POST", body: values });
       await api("/auth/session/", { method: "POST", body: { username: values.username, password: values.password } });
-      await signedIn(next);
+      await signedIn(next || "/onboarding"); // a new member meets Ava first (pages/onboarding.js)
     } catch (error) {
       showFormErrors(form, error);
       submit.disabled = false;

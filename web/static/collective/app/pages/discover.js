@@ -87,10 +87,57 @@ function filtersForm(tab, query, cats) {
   return form;
 }
 
+// --- the sentence search: GET search/?q= (full-text over offers, asks and people) --------------
+// Its label avoids the word "search": the filters' "Search" field is looked up by that label.
+function askForm(q) {
+  const input = h("input", { type: "search", id: "ask-q", name: "q", value: q, maxlength: 300, placeholder: "I need help with…", autocomplete: "off" });
+  const form = h(
+    "form",
+    { class: "card ask-search", role: "search", "aria-label": "Everything" },
+    h("label", { for: "ask-q", class: "sr-only" }, "What do you need? Find offers, asks and people"),
+    input,
+    h("button", { type: "submit", class: "primary" }, "Find"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const v = input.value.trim();
+    navigate(v ? `/discover?q=${encodeURIComponent(v)}` : "/discover");
+  });
+  return form;
+}
+
+async function sentenceResults(ctx, q, slot) {
+  mount(slot, loading("Finding…"));
+  try {
+    const data = await api("/search/", { query: { q }, signal: ctx.signal });
+    const section = (key, title, render) => {
+      const items = data[key] || [];
+      return h(
+        "section",
+        { class: "search-section", id: `search-${key}`, "aria-labelledby": `h-search-${key}` },
+        h("h2", { id: `h-search-${key}` }, `${title} (${items.length})`),
+        items.length ? h("ul", { class: "cards" }, items.map(render)) : empty(`No ${key} match.`),
+      );
+    };
+    mount(slot, section("offers", "Offers", offerCard), section("asks", "Asks", askCard), section("people", "People", personCard));
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    mount(slot, errorBox(error, () => sentenceResults(ctx, q, slot)));
+  }
+}
+
 export async function discoverPage(ctx) {
   const tab = ["offers", "asks", "people"].includes(ctx.params.tab) ? ctx.params.tab : "offers";
   ctx.setTitle(`Discover ${tab}`);
   const { signal, query } = ctx;
+  const q = (query.get("q") || "").trim();
+  if (q) {
+    ctx.setTitle(`Find: ${q}`);
+    const slot = h("div", { class: "search-results", id: "search-results", "aria-live": "polite" });
+    mount(ctx.root, h("h1", {}, "Discover"), askForm(q), slot);
+    await sentenceResults(ctx, q, slot);
+    return;
+  }
   const tabs = h(
     "nav",
     { class: "tabs", "aria-label": "Discover" },
@@ -100,7 +147,7 @@ export async function discoverPage(ctx) {
   const status = h("p", { class: "muted", id: "results-count" });
   const more = h("button", { type: "button", hidden: true }, "More");
   const filterSlot = h("div", {}, loading("Loading filters…"));
-  mount(ctx.root, h("h1", {}, "Discover"), tabs, filterSlot, status, list, more);
+  mount(ctx.root, h("h1", {}, "Discover"), askForm(""), tabs, filterSlot, status, list, more);
   const apiQuery = { page_size: PAGE_SIZE };
   for (const k of KEYS[tab]) if (query.get(k)) apiQuery[k] = query.get(k);
   const render = tab === "offers" ? offerCard : tab === "asks" ? askCard : personCard;

@@ -2,6 +2,8 @@
 // of GET /api/v1/home/ with my offers and asks, recent connections, unread counts and points).
 
 import { api, empty, h, label, link, loadInto, mount, navigate, timeAgo, userLink } from "../core.js";
+import { matchList } from "./matches.js";
+import { onboardingState } from "./onboarding.js";
 
 export async function landingPage(ctx) {
   if (ctx.me) return navigate("/home", { replace: true });
@@ -72,12 +74,28 @@ export async function homePage(ctx) {
         api("/asks/me/", { signal, query: { page_size: 5 } }),
         api("/notifications/unread-count/", { signal }),
         api("/threads/", { signal }),
+        onboardingState(signal).catch(() => ({ status: "completed" })), // no card when it cannot be read
       ]),
-    ([home, offers, asks, unread, threads]) => {
+    ([home, offers, asks, unread, threads, onboarding]) => {
       const unreadThreads = (threads.results || []).filter((t) => t.unread_count > 0).length;
       const me = ctx.me;
       return [
         h("h1", {}, `Welcome back, @${me.username}`),
+        !onboarding || onboarding.status !== "completed"
+          ? h(
+              "section",
+              { class: "card onboarding-card", id: "onboarding-card", "aria-labelledby": "h-onboarding" },
+              h("h2", { id: "h-onboarding" }, "Finish onboarding with Ava"),
+              h("p", {}, "Tell Ava what you need and what you can help with: two minutes, and your profile shows it, with people who match."),
+              h("a", { class: "button primary", href: "/onboarding" }, onboarding && onboarding.status === "in_progress" ? "Continue with Ava" : "Start with Ava"),
+            )
+          : null,
+        h(
+          "section",
+          { class: "card", id: "home-matches", "aria-labelledby": "h-matches" },
+          h("h2", { id: "h-matches" }, "Matches for you"),
+          matchList(home.matches || [], "offer", { emptyText: "No matches yet: open an ask and the best offers show up here." }),
+        ),
         h(
           "ul",
           { class: "stat-cards", "aria-label": "Your numbers" },
@@ -154,6 +172,17 @@ export async function homePage(ctx) {
   ctx.on("notification.created", () => {
     const el = document.getElementById("home-unread-notifications");
     if (el) el.textContent = String(Number(el.textContent) + 1);
+  });
+  // Live: a new match refreshes "Matches for you".
+  ctx.on("match.created", async () => {
+    const section = document.getElementById("home-matches");
+    if (!section) return;
+    try {
+      const home = await api("/home/", { signal });
+      section.querySelector(".match-list, .empty")?.replaceWith(matchList(home.matches || [], "offer", { emptyText: "No matches yet." }));
+    } catch {
+      /* keep what is shown */
+    }
   });
   ctx.on("points.awarded", (frame) => {
     const el = document.getElementById("home-points");

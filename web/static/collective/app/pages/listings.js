@@ -3,6 +3,7 @@
 // `/offers/new`, `/offers/<id>/edit`, `/asks/new`, `/asks/<id>/edit` (field errors from the API's 400s).
 
 import { api, ApiError, ASK_TYPES, empty, errorBox, field, h, label, link, loading, money, mount, navigate, OFFER_TYPES, offerCategories, showFormErrors, timeAgo, toast, trustedHtml, userLink } from "../core.js";
+import { matchesPanel } from "./matches.js";
 import { isNotConfigured, notConfiguredBox, paymentErrorText, startCheckout } from "./payments.js";
 
 const PRICING = ["free", "one_time", "hourly", "monthly", "custom"];
@@ -161,6 +162,7 @@ async function listingPage(ctx, kind) {
     ),
     kind === "offer" && !mine && item.status === "active" ? buyBox(item) : null,
     mine ? ownerTools(item, kind, ctx) : open ? connectForm(item, kind) : empty(`This ${k.noun} is not open for connections.`),
+    mine ? matchesPanel(ctx, kind, item.id) : null,
   );
 }
 
