@@ -18,6 +18,7 @@ from .models import (
     Block,
     Connection,
     Follow,
+    Match,
     Offer,
     PhoneVerification,
     PriceProposal,
@@ -286,3 +287,14 @@ class PriceProposalAdmin(_LedgerAdmin):
     search_fields = ("proposer__username", "scope", "message")
     list_select_related = ("proposer",)
     raw_id_fields = ("connection", "proposer", "replaces", "responded_by")
+
+
+# Match records (docs/matching.md): written by collective.services.match_records, read-only here.
+
+
+@admin.register(Match)
+class MatchAdmin(_LedgerAdmin):
+    list_display = ("id", "ask", "offer", "score", "notified_user", "notified_at", "connection", "created_at")
+    search_fields = ("ask__title", "offer__title")
+    list_select_related = ("ask", "offer", "notified_user")
+    raw_id_fields = ("ask", "offer", "notified_user", "connection")

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collective.models import Connection, PriceProposal, User
+from collective.models import Connection, Match, PriceProposal, User
 from core.events import DomainEvent
 
 CONNECTION_CREATED = "connection.created"
 CONNECTION_UPDATED = "connection.updated"
 FOLLOW_CREATED = "follow.created"
 POINTS_AWARDED = "points.awarded"
+MATCH_CREATED = "match.created"
 
 
 # --- domain events ------------------------------------------------------------------------------
@@ -138,3 +139,36 @@ class PhoneVerificationRequested(DomainEvent):
     code: str = field(repr=False)
     ttl_seconds: int
     user: User = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AskCreated(DomainEvent):
+    """A new ask (`ask_create`). Matching (collective.subscribers, on commit) looks for the offers
+    that answer it and tells their owners."""
+
+    ask_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class OfferPublished(DomainEvent):
+    """An offer became active for the first time (`published_at` set now: created as active, or
+    a draft published). Matching (on commit) tells the owners of the open asks it answers."""
+
+    offer_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class MatchCreated(DomainEvent):
+    """A match was recorded and announced to `recipient_id`: the owner of the side that already
+    existed (`side` is what they own: "offer" for a new ask's match, "ask" for a new offer's).
+    Fan-out: `match.created` to the recipient; notifications: a `new_match` notification.
+    Announced at most `MATCHING["DAILY_NOTIFICATIONS"]` times per recipient per 24 hours."""
+
+    match_id: int
+    ask_id: int
+    offer_id: int
+    recipient_id: int
+    side: str
+    match: Match = field(compare=False, repr=False)

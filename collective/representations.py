@@ -16,7 +16,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from collective.models import Ask, Connection, Offer, User
+from collective.models import Ask, Connection, Match, Offer, User
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -80,6 +80,22 @@ class ConnectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MatchSerializer(serializers.ModelSerializer):
+    """A match record (docs/matching.md): `GET /matches/` and the data of `match.created`.
+    `outcome` is read from the connection made from it: none, connected, completed, declined or
+    cancelled."""
+
+    ask = AskSummarySerializer(read_only=True)
+    offer = OfferSummarySerializer(read_only=True)
+    outcome = serializers.CharField(read_only=True)
+    connection: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Match
+        fields = ["id", "ask", "offer", "score", "reasons", "connection", "outcome", "created_at", "notified_at"]
+        read_only_fields = fields
+
+
 # --- builders: the data of the collective's durable events ----------------------------------------
 
 
@@ -106,3 +122,8 @@ def connection_updated_payload(connection: Connection, *, previous_status: str) 
 def follow_created_payload(follower: User) -> dict[str, Any]:
     """`FollowCreatedData`."""
     return {"follower": user_summary(follower)}
+
+
+def match_created_payload(match: Match, *, side: str) -> dict[str, Any]:
+    """`MatchCreatedData`: `side` is what the recipient owns ("offer" or "ask")."""
+    return {"match": dict(MatchSerializer(match).data), "side": side}

@@ -410,6 +410,31 @@ PAYMENTS = {
     "MAX_NETWORK_RETRIES": env_int("PAYMENTS_MAX_NETWORK_RETRIES", 2),
 }
 
+# --- Matching asks with offers (docs/matching.md) -------------------------------------------------
+# The scorer's weights (each feature is in [0, 1]; the score is their weighted mean) and limits;
+# every key can be set from the environment (MATCHING_WEIGHT_TEXT=5, MATCHING_MIN_SCORE=0.25, ...).
+MATCHING: dict[str, Any] = {
+    "WEIGHTS": {
+        name: float(os.environ.get(f"MATCHING_WEIGHT_{name.upper()}", default))
+        for name, default in (
+            ("type", 3.0),
+            ("category", 1.5),
+            ("tags", 1.5),
+            ("tools", 1.0),
+            ("text", 4.0),
+            ("reputation", 0.5),
+            ("activity", 0.5),
+        )
+    },
+    "MIN_SCORE": float(os.environ.get("MATCHING_MIN_SCORE", "0.2")),
+    "CANDIDATES": env_int("MATCHING_CANDIDATES", 200),  # pre-filtered in SQL per scoring run
+    "DEFAULT_LIMIT": env_int("MATCHING_DEFAULT_LIMIT", 10),
+    "MAX_LIMIT": env_int("MATCHING_MAX_LIMIT", 20),
+    "HOME_LIMIT": env_int("MATCHING_HOME_LIMIT", 5),
+    "NOTIFY_TOP": env_int("MATCHING_NOTIFY_TOP", 3),  # a new ask/offer tells the owners of its best N
+    "DAILY_NOTIFICATIONS": env_int("MATCHING_DAILY_NOTIFICATIONS", 3),  # per person per 24 hours
+}
+
 # --- Notifications and SMS (docs/notifications.md) ----------------------------------------------
 # The Twilio backend is used when an account, a token and a sender are set; otherwise the console
 # backend logs each SMS it would send. TWILIO_API_BASE_URL points the client elsewhere (tests: a fake).

@@ -38,6 +38,7 @@ SMS_DEFAULTS: dict[str, bool] = {
     K.PAYMENT: True,  # money moved: a receipt, a sale, a declined card, a refund, a dispute
     K.NEW_FOLLOWER: False,
     K.POINTS_UNLOCK: False,
+    K.NEW_MATCH: False,  # a suggestion, not a person waiting: in the app unless turned on
 }
 
 

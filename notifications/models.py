@@ -21,6 +21,7 @@ class NotificationKind(models.TextChoices):
     POINTS_UNLOCK = "points_unlock", "Points threshold reached"
     PRICE_PROPOSAL = "price_proposal", "Price negotiation"
     PAYMENT = "payment", "Payment"
+    NEW_MATCH = "new_match", "New match for your ask or offer"
 
 
 class SmsState(models.TextChoices):

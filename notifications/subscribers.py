@@ -18,6 +18,7 @@ from collective.events import (
     ConnectionCreated,
     ConnectionStatusChanged,
     FollowCreated,
+    MatchCreated,
     PhoneVerificationRequested,
     PointsUnlocked,
     ProposalChanged,
@@ -35,6 +36,7 @@ def register() -> None:
     subscribe(ProposalChanged, triggers.on_proposal_changed)
     subscribe(PaymentChanged, triggers.on_payment_changed)
     subscribe(FollowCreated, triggers.on_follow_created)
+    subscribe(MatchCreated, triggers.on_match_created)
     subscribe(PointsUnlocked, triggers.on_points_unlock)
     subscribe(MessageSent, triggers.on_message_sent)
     subscribe(ThreadRead, triggers.on_thread_read)

@@ -152,3 +152,22 @@ def points_unlock(*, title: str, body: str = "") -> Texts:
 
 def verification_code(code: str, ttl_seconds: int) -> str:
     return f"Your Collective verification code is {code}. It expires in {max(1, ttl_seconds // 60)} minutes."
+
+
+def new_match(*, side: str, ask_title: str, offer_title: str, ask_id: int, offer_id: int, count: int = 1) -> Texts:
+    """A match (docs/matching.md). `side` is what the recipient owns: "offer" (a new ask their
+    offer answers: the link goes to the ask) or "ask" (a new offer for their ask: to the offer).
+    `count` > 1: earlier unread matches are folded into this one ("3 new matches for you")."""
+    ask_title = _cut(ask_title, TITLE_MAX_CHARS)
+    offer_title = _cut(offer_title, TITLE_MAX_CHARS)
+    if side == "offer":
+        url = site_url(f"/asks/{ask_id}")
+        one = f'New match: someone asks for "{ask_title}", your {offer_title} fits'
+        body = f'Your offer "{offer_title}" matches the ask "{ask_title}".'
+    else:
+        url = site_url(f"/offers/{offer_id}")
+        one = f'New match for your ask "{ask_title}": {offer_title}'
+        body = f'The offer "{offer_title}" matches your ask "{ask_title}".'
+    title = f"{count} new matches for you" if count > 1 else _cut(one, 200)
+    sms = f"{title}. See it: {url}"
+    return Texts(title=title, body=body, url=url, sms=sms)

@@ -15,6 +15,8 @@ publish (so `notification.created` follows the event that caused it in the recip
 |                     | withdrawn)                               |                         |
 | payment             | a payment succeeded, was declined,       | the buyer and/or the    |
 |                     | refunded, disputed or refused (mismatch) | seller (texts.payment)  |
+| new_match           | a new ask or offer matches one of theirs | the matched side's owner|
+|                     | (capped per day by collective; folded)   | (docs/matching.md)      |
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collective.events import (
     ConnectionCreated,
     ConnectionStatusChanged,
     FollowCreated,
+    MatchCreated,
     PhoneVerificationRequested,
     PointsUnlocked,
     ProposalChanged,
@@ -188,6 +191,42 @@ def on_payment_changed(event: PaymentChanged) -> list[Notification]:
         if notification is not None:
             made.append(notification)
     return made
+
+
+MATCH_SUBJECT = "matches"
+
+
+def on_match_created(event: MatchCreated) -> Notification | None:
+    """One unread `new_match` item per recipient: later matches fold into it while it is unread
+    (no actor, subject "matches": docs/notifications.md, "Repeats"), its title counting them. The
+    daily cap is collective's (MATCHING["DAILY_NOTIFICATIONS"]): beyond it nothing is announced."""
+    match = event.match
+    unread = (
+        Notification.objects.filter(
+            recipient_id=event.recipient_id,
+            actor__isnull=True,
+            kind=K.NEW_MATCH,
+            subject=MATCH_SUBJECT,
+            read_at__isnull=True,
+        )
+        .values_list("repeat_count", flat=True)
+        .first()
+    )
+    words = texts.new_match(
+        side=event.side,
+        ask_title=match.ask.title,
+        offer_title=match.offer.title,
+        ask_id=event.ask_id,
+        offer_id=event.offer_id,
+        count=(unread or 0) + 1,
+    )
+    return notification_create(
+        recipient=event.recipient_id,
+        kind=K.NEW_MATCH,
+        texts=words,
+        data={"match": event.match_id, "ask": event.ask_id, "offer": event.offer_id, "side": event.side},
+        subject=MATCH_SUBJECT,
+    )
 
 
 def on_follow_created(event: FollowCreated) -> Notification | None:

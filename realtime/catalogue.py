@@ -67,7 +67,9 @@ NotificationKind = Literal[
     "points_unlock",
     "price_proposal",
     "payment",
+    "new_match",
 ]
+MatchOutcome = Literal["none", "connected", "completed", "declined", "cancelled"]
 PresenceStatus = Literal["online", "offline"]
 
 # --- representations shared by several events ------------------------------------------------
@@ -182,6 +184,20 @@ class MessageRepresentation(TypedDict):
     is_deleted: bool
 
 
+class MatchRepresentation(TypedDict):
+    """`collective.representations.MatchSerializer` (docs/matching.md)."""
+
+    id: int
+    ask: AskSummary
+    offer: OfferSummary
+    score: float
+    reasons: list[str]
+    connection: int | None
+    outcome: MatchOutcome
+    created_at: Timestamp
+    notified_at: Timestamp | None
+
+
 class PaymentRepresentation(TypedDict):
     """`payments.representations.PaymentSerializer`: the REST representation of a payment.
     `checkout_url` is set while the payment is open (Stripe's hosted Checkout page)."""
@@ -281,6 +297,13 @@ class NotificationUpdatedData(TypedDict):
 
 class FollowCreatedData(TypedDict):
     follower: UserSummary
+
+
+class MatchCreatedData(TypedDict):
+    """`side`: what the recipient owns — "offer" (a new ask matched it) or "ask" (a new offer)."""
+
+    match: MatchRepresentation
+    side: Literal["offer", "ask"]
 
 
 class PaymentUpdatedData(TypedDict):
@@ -415,6 +438,15 @@ CATALOGUE: tuple[EventSpec, ...] = (
         " empty when it opens).",
         "The buyer and the seller (the buyer only for a credit pack).",
         "docs/payments.md",
+    ),
+    EventSpec(
+        "match.created",
+        MatchCreatedData,
+        True,
+        "A new ask or a newly published offer matches one of the user's offers or asks (at most"
+        ' `MATCHING["DAILY_NOTIFICATIONS"]` a day).',
+        "The owner of the matched offer or ask.",
+        "docs/matching.md",
     ),
     EventSpec(
         "typing",

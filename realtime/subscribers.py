@@ -28,10 +28,12 @@ from collective.events import (
     CONNECTION_CREATED,
     CONNECTION_UPDATED,
     FOLLOW_CREATED,
+    MATCH_CREATED,
     POINTS_AWARDED,
     ConnectionCreated,
     ConnectionUpdated,
     FollowCreated,
+    MatchCreated,
     PointsAwarded,
 )
 from core.events import subscribe
@@ -74,6 +76,10 @@ def on_connection_updated(event: ConnectionUpdated) -> None:
 
 def on_follow_created(event: FollowCreated) -> None:
     publish([event.following_id], FOLLOW_CREATED, collective_repr.follow_created_payload(event.follower))
+
+
+def on_match_created(event: MatchCreated) -> None:
+    publish([event.recipient_id], MATCH_CREATED, collective_repr.match_created_payload(event.match, side=event.side))
 
 
 def on_points_awarded(event: PointsAwarded) -> None:
@@ -119,6 +125,7 @@ def register() -> None:
     subscribe(ConnectionUpdated, on_connection_updated, order=FAN_OUT_ORDER)
     subscribe(FollowCreated, on_follow_created, order=FAN_OUT_ORDER)
     subscribe(PointsAwarded, on_points_awarded, order=FAN_OUT_ORDER)
+    subscribe(MatchCreated, on_match_created, order=FAN_OUT_ORDER)
     subscribe(PaymentChanged, on_payment_changed, order=FAN_OUT_ORDER)
     subscribe(MessageSent, on_message_sent, order=FAN_OUT_ORDER)
     subscribe(MessageEdited, on_message_edited, order=FAN_OUT_ORDER)

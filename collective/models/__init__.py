@@ -3,6 +3,7 @@ from .blocks import Block
 from .connections import Connection, ConnectionStatus, ConnectionType, PaymentStatus
 from .credits import CreditCost, CreditTransaction, CreditTransactionType
 from .follows import Follow
+from .matching import Match, MatchOutcome
 from .negotiation import PriceProposal, ProposalStatus
 from .offers import Ask, AskStatus, AskType, Currency, Offer, OfferStatus, OfferType, PricingType
 from .phone import PhoneVerification
@@ -29,6 +30,8 @@ __all__ = [
     "Endorsement",
     "Currency",
     "Follow",
+    "Match",
+    "MatchOutcome",
     "Offer",
     "OfferStatus",
     "OfferType",

@@ -22,6 +22,7 @@ from collective.models.reputation import ReputationTier
 from collective.models.users import UserRole
 from collective.selectors.blocks import hide_blockers_of
 from collective.selectors.follows import user_get_by_username
+from collective.selectors.matching import home_matches
 from collective.selectors.points import storefront_economy
 
 PUBLIC_OFFER_STATUSES = (OfferStatus.ACTIVE, OfferStatus.PAUSED)
@@ -202,7 +203,7 @@ def storefront_get(*, username: str, viewer) -> dict[str, Any] | None:
 
 def home_get(*, user) -> dict[str, Any]:
     """The caller's dashboard (seed 001 §4): counts of their offers and asks by status (every key
-    present) and their five most recent connections."""
+    present), their five most recent connections, and the best offers for their open asks."""
     offer_counts = {s: 0 for s in OfferStatus.values}
     for row in Offer.objects.filter(user=user).values("status").annotate(n=Count("pk")).order_by():
         offer_counts[row["status"]] = row["n"]
@@ -218,4 +219,11 @@ def home_get(*, user) -> dict[str, Any]:
         .select_related("initiator", "responder", "offer", "ask")
         .order_by("-created_at", "-pk")[:HOME_RECENT_CONNECTIONS]
     )
-    return {"user": user, "offer_counts": offer_counts, "ask_counts": ask_counts, "recent_connections": connections}
+    return {
+        "user": user,
+        "offer_counts": offer_counts,
+        "ask_counts": ask_counts,
+        "recent_connections": connections,
+        # "Matches for you": the best offers for the caller's open asks (docs/matching.md).
+        "matches": home_matches(user=user),
+    }

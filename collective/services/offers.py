@@ -5,7 +5,8 @@ behind the model's check constraints (free/paid pricing, archived consistency, b
 the taxonomy rules of seed 000 are checked here first and raised as `DomainError`s that name the
 field, so a client gets a 400 instead of a refused write.
 
-Publishing an offer awards points (docs/economy.md); that is the only event published here.
+Publishing an offer awards points (docs/economy.md). A new ask (`AskCreated`) and an offer's first
+publication (`OfferPublished`) are announced: matching tells the other side (docs/matching.md).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from collective.errors import CollectiveCode
+from collective.events import AskCreated, OfferPublished
 from collective.models import Ask, AskStatus, Offer, OfferStatus, PointsAction, PricingType, Taxonomy, Tool
 from collective.models.taxonomy import CATEGORY_TYPES, TAG_TYPES
 from collective.services.points import offer_points_reverse, points_award, toast_batch
 from core.errors import Conflict, DomainError, Forbidden
+from core.events import announce
 from core.rendering import render_markdown
 
 MAX_TAGS = 20
@@ -282,6 +285,8 @@ def offer_create(*, user, data: dict[str, Any]) -> Offer:
     _save_new_with_slug(offer)
     _set_relations(offer, tags=tags, tools=tools)
     _award_if_published(offer)
+    if offer.published_at is not None:  # created as active: its first publication
+        announce(OfferPublished(offer_id=offer.pk, user_id=offer.user_id))
     return offer
 
 
@@ -302,6 +307,7 @@ def offer_update(*, offer: Offer, actor, data: dict[str, Any]) -> Offer:
             setattr(offer, key, value)
     if _OFFER_PRICING & data.keys():
         _apply_offer_pricing(offer, data)
+    was_published = offer.published_at is not None
     if "status" in data:
         _offer_status(offer, data["status"])
     if "body" in data:
@@ -309,6 +315,8 @@ def offer_update(*, offer: Offer, actor, data: dict[str, Any]) -> Offer:
     offer.save()
     _set_relations(offer, tags=tags, tools=tools)
     _award_if_published(offer)
+    if not was_published and offer.published_at is not None:  # a draft published, the first time
+        announce(OfferPublished(offer_id=offer.pk, user_id=offer.user_id))
     return offer
 
 
@@ -361,6 +369,7 @@ def ask_create(*, user, data: dict[str, Any]) -> Ask:
     _apply_ask_budget(ask, data)
     _save_new_with_slug(ask)
     _set_relations(ask, tags=tags, tools=tools)
+    announce(AskCreated(ask_id=ask.pk, user_id=ask.user_id))
     return ask
 
 

@@ -101,6 +101,7 @@ def test_preferences_default_and_patch():
         "points_unlock",
         "price_proposal",
         "payment",
+        "new_match",
     }
     resp = client.patch(
         "/api/v1/me/notification-preferences/",

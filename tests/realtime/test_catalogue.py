@@ -48,7 +48,7 @@ async def test_ephemeral_publishers_refuse_unknown_and_durable_types():
 
 
 def test_every_type_the_code_names_is_in_the_catalogue():
-    from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, POINTS_AWARDED
+    from collective.events import CONNECTION_CREATED, CONNECTION_UPDATED, FOLLOW_CREATED, MATCH_CREATED, POINTS_AWARDED
     from notifications.services import NOTIFICATION_CREATED, NOTIFICATION_UPDATED
     from payments.events import PAYMENT_UPDATED
 
@@ -57,6 +57,7 @@ def test_every_type_the_code_names_is_in_the_catalogue():
         CONNECTION_CREATED,
         CONNECTION_UPDATED,
         FOLLOW_CREATED,
+        MATCH_CREATED,
         POINTS_AWARDED,
         NOTIFICATION_CREATED,
         NOTIFICATION_UPDATED,
@@ -193,6 +194,7 @@ def test_representations_have_exactly_the_serializers_fields():
     from collective.representations import (
         AskSummarySerializer,
         ConnectionSerializer,
+        MatchSerializer,
         OfferSummarySerializer,
         UserSummarySerializer,
     )
@@ -210,13 +212,14 @@ def test_representations_have_exactly_the_serializers_fields():
         (catalogue.NotificationEventItem, _fields(NotificationEventSerializer)),
         (catalogue.NotificationUpdatedItem, _fields(NotificationUpdatedEventSerializer)),
         (catalogue.PaymentRepresentation, _fields(PaymentSerializer)),
+        (catalogue.MatchRepresentation, _fields(MatchSerializer)),
     ]
     for typed, fields in pairs:
         assert list(typing.get_type_hints(typed)) == fields, typed.__name__
 
 
 def test_literals_are_the_models_choices():
-    from collective.models import Ask, Connection, Offer, User
+    from collective.models import Ask, Connection, MatchOutcome, Offer, User
     from messaging.models import AttachmentType
     from notifications.models import NotificationKind
     from payments.models import Payment
@@ -238,6 +241,7 @@ def test_literals_are_the_models_choices():
         (catalogue.PaymentStatus, choices(Connection, "payment_status")),
         (catalogue.PaymentKind, choices(Payment, "kind")),
         (catalogue.PaymentState, choices(Payment, "status")),
+        (catalogue.MatchOutcome, list(MatchOutcome.values)),
     ]
     for literal, values in pairs:
         assert list(typing.get_args(literal)) == values

@@ -288,6 +288,28 @@ class HomeConnectionSerializer(serializers.ModelSerializer):
         return UserSummarySerializer(other).data
 
 
+class OfferMatchSerializer(serializers.Serializer):
+    """An offer for an ask (`GET /asks/{id}/matches/`): the offer's summary, score, reasons."""
+
+    offer = OfferSummarySerializer(read_only=True)
+    score = serializers.FloatField(read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class AskMatchSerializer(serializers.Serializer):
+    """An ask for an offer (`GET /offers/{id}/matches/`)."""
+
+    ask = AskSummarySerializer(read_only=True)
+    score = serializers.FloatField(read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class HomeMatchSerializer(OfferMatchSerializer):
+    """ "Matches for you" on home: an offer for one of the caller's open asks (`ask`)."""
+
+    ask = AskSummarySerializer(read_only=True)
+
+
 def home_data(page: dict[str, Any]) -> dict[str, Any]:
     offer_counts = page["offer_counts"]
     ask_counts = page["ask_counts"]
@@ -298,6 +320,8 @@ def home_data(page: dict[str, Any]) -> dict[str, Any]:
         "recent_connections": HomeConnectionSerializer(
             page["recent_connections"], many=True, context={"user": page["user"]}
         ).data,
+        # The best offers for the caller's open asks (docs/matching.md).
+        "matches": HomeMatchSerializer(page["matches"], many=True).data,
     }
 
 

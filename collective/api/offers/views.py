@@ -30,8 +30,10 @@ from collective.api.offers.filters import (
     StrictOrderingFilter,
 )
 from collective.api.offers.serializers import (
+    AskMatchSerializer,
     AskSerializer,
     AskStatusSerializer,
+    OfferMatchSerializer,
     OfferSerializer,
     PersonSerializer,
     ViewCountSerializer,
@@ -40,6 +42,8 @@ from collective.api.offers.serializers import (
 )
 from collective.models import Ask, AskStatus, Offer, OfferStatus, Taxonomy
 from collective.models.taxonomy import TaxonomyType
+from collective.representations import MatchSerializer
+from collective.selectors import matching as matching_selectors
 from collective.selectors import offers as selectors
 from collective.services import offers as services
 
@@ -357,3 +361,54 @@ class HomeView(GenericAPIView):
     @extend_schema(responses=dict)
     def get(self, request: Request) -> Response:
         return Response(home_data(selectors.home_get(user=request.user)))
+
+
+# --- matches (docs/matching.md) ------------------------------------------------------------------
+
+_LIMIT = OpenApiParameter("limit", int, description="How many (1-20; default 10).")
+
+
+class AskMatchesView(GenericAPIView):
+    """The best offers for one of the caller's asks. Someone else's ask: 404."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = OfferMatchSerializer
+
+    @extend_schema(parameters=[_LIMIT], responses=OfferMatchSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        ask = matching_selectors.ask_for_matching(ask_id=pk)
+        if ask is None or ask.user_id != request.user.pk:
+            raise NotFound("No such ask.")
+        limit = matching_selectors.clamp_limit(request.query_params.get("limit"))
+        found = matching_selectors.matches_for_ask(ask=ask, viewer=request.user, limit=limit)
+        return Response({"results": OfferMatchSerializer(found, many=True).data})
+
+
+class OfferMatchesView(GenericAPIView):
+    """The open asks one of the caller's offers answers best. Someone else's offer: 404."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = AskMatchSerializer
+
+    @extend_schema(parameters=[_LIMIT], responses=AskMatchSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        offer = matching_selectors.offer_for_matching(offer_id=pk)
+        if offer is None or offer.user_id != request.user.pk:
+            raise NotFound("No such offer.")
+        limit = matching_selectors.clamp_limit(request.query_params.get("limit"))
+        found = matching_selectors.matches_for_offer(offer=offer, viewer=request.user, limit=limit)
+        return Response({"results": AskMatchSerializer(found, many=True).data})
+
+
+class MatchListView(ListModelMixin, GenericAPIView):
+    """The caller's match records (as the ask's or the offer's owner), newest first, with how
+    they turned out (`outcome`)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = MatchSerializer
+
+    def get_queryset(self):
+        return matching_selectors.matches_of_user(user=self.request.user)
+
+    def get(self, request: Request) -> Response:
+        return self.list(request)

@@ -11,7 +11,8 @@ export type AvatarFrame = "none" | "bronze" | "silver" | "gold" | "diamond";
 export type ConnectionStatus = "initiated" | "discussing" | "accepted" | "in_progress" | "completed" | "declined" | "cancelled";
 export type ConnectionType = "ask_response" | "offer_inquiry" | "direct";
 export type Currency = "usd" | "eur" | "gbp" | "cad" | "aud";
-export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock" | "price_proposal" | "payment";
+export type MatchOutcome = "none" | "connected" | "completed" | "declined" | "cancelled";
+export type NotificationKind = "connection_request" | "ask_response" | "connection_accepted" | "help_completed" | "new_follower" | "new_message" | "points_unlock" | "price_proposal" | "payment" | "new_match";
 export type OfferStatus = "draft" | "active" | "paused" | "archived";
 export type OfferType = "app" | "template" | "course" | "post" | "link" | "service" | "mentorship" | "skill" | "feedback";
 export type PaymentKind = "connection" | "offer" | "credit_pack";
@@ -206,6 +207,25 @@ export interface PaymentRepresentation {
   refunded_at: Timestamp | null;
 }
 
+/** `side`: what the recipient owns — "offer" (a new ask matched it) or "ask" (a new offer). */
+export interface MatchCreatedData {
+  match: MatchRepresentation;
+  side: "offer" | "ask";
+}
+
+/** `collective.representations.MatchSerializer` (docs/matching.md). */
+export interface MatchRepresentation {
+  id: number;
+  ask: AskSummary;
+  offer: OfferSummary;
+  score: number;
+  reasons: string[];
+  connection: number | null;
+  outcome: MatchOutcome;
+  created_at: Timestamp;
+  notified_at: Timestamp | null;
+}
+
 export interface TypingData {
   thread: number;
   user: number;
@@ -274,6 +294,8 @@ export interface DurableEventData {
   "follow.created": FollowCreatedData;
   /** A payment opens, is paid, declined, expires, is refunded or disputed (`previous_status` is empty when it opens). To: The buyer and the seller (the buyer only for a credit pack). */
   "payment.updated": PaymentUpdatedData;
+  /** A new ask or a newly published offer matches one of the user's offers or asks (at most `MATCHING["DAILY_NOTIFICATIONS"]` a day). To: The owner of the matched offer or ask. */
+  "match.created": MatchCreatedData;
 }
 
 export interface EphemeralEventData {
