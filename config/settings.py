@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "collective",
     "messaging",
     "payments",
+    "onboarding",
     "notifications",
     "realtime",
     "web",

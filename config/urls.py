@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("collective.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("payments.api.urls")),
+    path("api/v1/", include("onboarding.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("realtime.api.urls")),
     # Last: the web app's pages (`/`, `/home`, `/threads/<id>`, ...) and the test harness (web/urls.py).
