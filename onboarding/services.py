@@ -47,7 +47,7 @@ try:
     # until it lands, the completion message simply has no suggestions.
     from collective.selectors.matching import matches_for_ask
 except ImportError:  # pragma: no cover - depends on the matching app's progress
-    matches_for_ask = None
+    matches_for_ask = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,8 @@ def _typed_entries(text: str | None) -> list[str]:
 def _split_typed(entries: list[str], chips: dict[str, script.Chip]) -> tuple[list[str], list[str]]:
     """A typed entry that is a chip's label (any case) is that chip; the rest stay typed."""
     by_label = {c.label.lower(): c.id for c in chips.values()}
-    picked, typed = [], []
+    picked: list[str] = []
+    typed: list[str] = []
     for entry in entries:
         chip_id = by_label.get(entry.lower().rstrip("."))
         (picked if chip_id else typed).append(chip_id or entry)
