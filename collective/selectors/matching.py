@@ -96,6 +96,10 @@ def _open_ask_q() -> Q:
     return Q(status=AskStatus.OPEN, is_archived=False) & (Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
+# Columns the scorer and the summaries never read: left in the database (the body may be 20,000 chars).
+_OFFER_UNREAD = ("body", "body_html", "content", "source_metadata")
+
+
 def offer_candidates(*, ask: Ask, exclude_users: set[int]) -> QuerySet[Offer]:
     """Active offers whose type answers the ask's (the type table) or in its category."""
     cond = Q(offer_type__in=scorer.offer_types_for(ask.ask_type))
@@ -106,6 +110,7 @@ def offer_candidates(*, ask: Ask, exclude_users: set[int]) -> QuerySet[Offer]:
         .exclude(user_id__in=exclude_users)
         .exclude(_block_q(exclude_users))
         .select_related("user", "user__reputation", "category")
+        .defer(*_OFFER_UNREAD)
         .prefetch_related("tags", "tools")
         .order_by("-published_at", "-pk")[: scorer.conf("CANDIDATES")]
     )

@@ -8,6 +8,7 @@ Run with `-s` to see the precision printed."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
@@ -574,3 +575,19 @@ def test_match_lists_hide_blocked_people(world, django_capture_on_commit_callbac
     listed = client_for(asker).get("/api/v1/matches/").data["results"]
     assert offer_owner.pk not in {m["offer"]["user_id"] for m in listed}
     assert Offer.objects.filter(user=offer_owner).exists()
+
+
+def test_bounded_work_a_constant_number_of_queries(world, django_assert_max_num_queries, settings):
+    settings.MATCHING = {**settings.MATCHING, "CANDIDATES": 200}
+    productivity = world["categories"]["productivity"]
+    for i in range(220):
+        offer = OfferFactory(offer_type="feedback", category=productivity, title=f"Beta testing of apps, batch {i}")
+        offer.tags.set([world["tags"]["habits"]])
+    ask = world["asks"]["beta"]
+    started = time.perf_counter()
+    # The ask's tags and tools, the candidates (with owners and reputations), their tags, their tools.
+    with django_assert_max_num_queries(5):
+        found = matches_for_ask(ask=ask, viewer=ask.user, limit=20)
+    elapsed = time.perf_counter() - started
+    print(f"\nmatches_for_ask over 200 candidates: {elapsed * 1000:.0f} ms")
+    assert len(found) == 20
