@@ -8,7 +8,10 @@ tables from the models (`--no-migrations`).
   `collective_user_fts`; rowid = the row's id; porter stemming over unicode61), with columns
   a (title / username), b (tags and category / tagline), c (description and body / bio), kept
   in sync by triggers on the source tables, their tag tables and taxonomy names. A table created
-  empty next to existing rows is filled at once (`rebuild_search_index` does it on demand).
+  empty next to existing rows is filled at once (`rebuild_search_index` does it on demand). The
+  triggers are dropped before migrations run (`pre_migrate`: SQLite alters a table by remaking
+  it, which a trigger naming it from another table would break) and created again after, with a
+  refill.
 - PostgreSQL: a GIN index on each table's weighted tsvector expression (title A, description and
   body C; username A, tagline B, bio C). Tag and category names (B) are matched through their own
   small tables at query time.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # bm25() column weights (a, b, c) and the PostgreSQL weight letters of the same columns.
@@ -119,31 +122,53 @@ def _reindex(doc: Doc, ids: str) -> str:
     )
 
 
-def sqlite_statements(doc: Doc) -> list[str]:
-    statements = [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {doc.fts} USING fts5(a, b, c, tokenize='porter unicode61')",
-        f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_ai AFTER INSERT ON {doc.table} "
+def sqlite_table(doc: Doc) -> str:
+    return f"CREATE VIRTUAL TABLE IF NOT EXISTS {doc.fts} USING fts5(a, b, c, tokenize='porter unicode61')"
+
+
+def sqlite_triggers(doc: Doc) -> dict[str, str]:
+    """The triggers that keep `doc.fts` in step, by name."""
+    triggers = {
+        f"{doc.fts}_ai": f"AFTER INSERT ON {doc.table} BEGIN {_reindex(doc, 'SELECT NEW.id')} END",
+        f"{doc.fts}_au": f"AFTER UPDATE OF {', '.join(doc.watched)} ON {doc.table} "
         f"BEGIN {_reindex(doc, 'SELECT NEW.id')} END",
-        f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_au AFTER UPDATE OF {', '.join(doc.watched)} ON {doc.table} "
-        f"BEGIN {_reindex(doc, 'SELECT NEW.id')} END",
-        f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_ad AFTER DELETE ON {doc.table} "
-        f"BEGIN DELETE FROM {doc.fts} WHERE rowid = OLD.id; END",
-    ]
+        f"{doc.fts}_ad": f"AFTER DELETE ON {doc.table} BEGIN DELETE FROM {doc.fts} WHERE rowid = OLD.id; END",
+    }
     if doc.tags_table:
         fk = doc.tags_fk
         renamed = (
             f"SELECT {fk} FROM {doc.tags_table} WHERE taxonomy_id = NEW.id "
             f"UNION SELECT id FROM {doc.table} WHERE category_id = NEW.id"
         )
-        statements += [
-            f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_tag_ai AFTER INSERT ON {doc.tags_table} "
-            f"BEGIN {_reindex(doc, f'SELECT NEW.{fk}')} END",
-            f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_tag_ad AFTER DELETE ON {doc.tags_table} "
-            f"BEGIN {_reindex(doc, f'SELECT OLD.{fk}')} END",
-            f"CREATE TRIGGER IF NOT EXISTS {doc.fts}_taxonomy_au AFTER UPDATE OF name ON {TAXONOMY} "
-            f"BEGIN {_reindex(doc, renamed)} END",
-        ]
-    return statements
+        triggers |= {
+            f"{doc.fts}_tag_ai": f"AFTER INSERT ON {doc.tags_table} BEGIN {_reindex(doc, f'SELECT NEW.{fk}')} END",
+            f"{doc.fts}_tag_ad": f"AFTER DELETE ON {doc.tags_table} BEGIN {_reindex(doc, f'SELECT OLD.{fk}')} END",
+            f"{doc.fts}_taxonomy_au": f"AFTER UPDATE OF name ON {TAXONOMY} BEGIN {_reindex(doc, renamed)} END",
+        }
+    return triggers
+
+
+def sqlite_statements(doc: Doc) -> list[str]:
+    return [sqlite_table(doc)] + [
+        f"CREATE TRIGGER IF NOT EXISTS {n} {body}" for n, body in sqlite_triggers(doc).items()
+    ]
+
+
+def _sqlite_triggers_present(connection: BaseDatabaseWrapper) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def sqlite_drop_triggers(connection: BaseDatabaseWrapper) -> None:
+    """Before migrations run. SQLite's schema editor remakes a table to alter it (create a copy,
+    drop, rename), and a trigger on another table naming it (the tag tables' triggers name
+    collective_offer; every offer and ask trigger names collective_taxonomy) would fail that
+    rename. post_migrate creates them again and refills the FTS tables."""
+    with connection.cursor() as cursor:
+        for doc in DOCS:
+            for name in sqlite_triggers(doc):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def sqlite_rebuild(connection: BaseDatabaseWrapper, doc: Doc) -> int:
@@ -173,20 +198,23 @@ def pg_statements(doc: Doc) -> list[str]:
 
 
 def ensure_search_index(connection: BaseDatabaseWrapper) -> list[str]:
-    """Create whatever is missing; returns the kinds whose SQLite table was created and filled."""
+    """Create whatever is missing; returns the kinds whose SQLite table was (re)filled."""
     filled: list[str] = []
     tables = set(connection.introspection.table_names())
     if connection.vendor == "sqlite":
+        present = _sqlite_triggers_present(connection)
         for doc in DOCS:
-            if doc.table not in tables:
+            if doc.table not in tables or (doc.tags_table and doc.tags_table not in tables):
                 continue
-            created = doc.fts not in tables
-            with connection.cursor() as cursor:
+            # A new table, or one whose triggers were missing (dropped for migrations), may not
+            # match its rows: it is refilled, in one transaction with creating the triggers.
+            stale = doc.fts not in tables or not set(sqlite_triggers(doc)) <= present
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 for sql in sqlite_statements(doc):
                     cursor.execute(sql)
-            if created:
-                sqlite_rebuild(connection, doc)
-                filled.append(doc.kind)
+                if stale:
+                    sqlite_rebuild(connection, doc)
+                    filled.append(doc.kind)
     elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for doc in DOCS:
@@ -205,6 +233,12 @@ def rebuild_search_index(connection: BaseDatabaseWrapper) -> dict[str, int]:
     if connection.vendor != "sqlite":
         return {}
     return {doc.kind: sqlite_rebuild(connection, doc) for doc in DOCS}
+
+
+def pre_migrate_handler(sender, using: str = "default", plan=None, **kwargs) -> None:
+    connection = connections[using]
+    if plan and connection.vendor == "sqlite":  # only when some migration is about to run
+        sqlite_drop_triggers(connection)
 
 
 def post_migrate_handler(sender, using: str = "default", **kwargs) -> None:

@@ -16,10 +16,11 @@ ordered by it; at most CANDIDATE_LIMIT rows match.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Expression, F, FloatField, Q, QuerySet
+from django.db.models import Expression, F, FloatField, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -91,7 +92,7 @@ class _RowSQL(Expression):
     def get_source_expressions(self) -> list[Any]:
         return self.columns
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.columns = list(exprs)
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
@@ -227,7 +228,8 @@ def search_people(*, viewer: Any, text: str, qs: QuerySet[User] | None = None) -
     return _ranked(_without_blocks(qs, viewer, "pk"), USER, text, "username")
 
 
-def search_for_model(*, model: type, viewer: Any, text: str, qs: QuerySet) -> QuerySet:
+def search_for_model(*, model: type[Model], viewer: Any, text: str, qs: QuerySet) -> QuerySet:
     """The search of `model`'s list (the `?search=` filter of the offer, ask and people lists)."""
-    search = {Offer: search_offers, Ask: search_asks, User: search_people}[model]
+    searches: dict[type[Model], Callable[..., QuerySet]] = {Offer: search_offers, Ask: search_asks, User: search_people}
+    search = searches[model]
     return search(viewer=viewer, text=text, qs=qs)
