@@ -30,7 +30,7 @@ export function stepNumber(state) {
     const i = STEPS.findIndex((name) => s.startsWith(name) || s.startsWith(name.replace(/s$/, "")));
     if (i >= 0) return i + 1;
     if (/link|service|help/.test(s)) return 3;
-    if (/agree|rule/.test(s)) return 4;
+    if (/respect|agree|rule|guideline/.test(s)) return 4;
     if (/done|complete|match|enter/.test(s)) return 5;
   }
   if (state.status === "completed") return STEPS.length;
@@ -114,16 +114,17 @@ export async function onboardingPage(ctx) {
   });
 
   // --- which actions are still open ---
+  // The state's `message` is Ava's message awaiting an answer (the completion message, whose [Enter
+  // the Collective] stays open); an Ava message with actions newer than it (live, before the state
+  // is read again) is the new one. Everything before is answered.
   const isAva = (m) => (ava.id ? m.sender === ava.id : m.sender !== me.id);
+  function currentId() {
+    let id = (state && state.message) || 0;
+    for (const m of messages.values()) if (isAva(m) && m.actions && m.actions.length && m.id > id) id = m.id;
+    return id;
+  }
   function isOpen(m) {
-    // Open while no member message and no later Ava message with actions follows it.
-    if (state && state.status === "completed") return false;
-    for (const other of messages.values()) {
-      if (other.id <= m.id || other.is_deleted) continue;
-      if (!isAva(other)) return false;
-      if (other.actions && other.actions.length) return false;
-    }
-    return true;
+    return m.id === currentId();
   }
 
   // --- rendering ---
@@ -137,7 +138,7 @@ export async function onboardingPage(ctx) {
     );
     if (!mine && m.actions && m.actions.length) {
       const open = isOpen(m);
-      li.append(h("div", { class: ["actions", open ? "open" : "answered"] }, m.actions.map((a) => actionEl(m, a, open))));
+      li.append(h("div", { class: ["actions", open ? "open" : "answered"] }, m.actions.map((a) => actionEl(m, a, open)), h("p", { class: "form-error action-error", role: "alert" })));
     }
     return li;
   }
@@ -211,14 +212,13 @@ export async function onboardingPage(ctx) {
         ),
       );
       selected.hidden = !labels.length;
-      submit.disabled = disabled || !labels.length;
     }
     let own = null;
     if (action.free_text) {
       const id = `own-${m.id}-${action.id}`;
-      const ownInput = h("input", { type: "text", id, placeholder: "Type your own…", disabled, autocomplete: "off", maxlength: 200 });
+      const ownInput = h("input", { type: "text", id, placeholder: action.placeholder || "Type your own…", disabled, autocomplete: "off", maxlength: 200 });
       const add = h("button", { type: "submit", disabled }, "Add");
-      own = h("form", { class: "action-own row" }, h("label", { for: id, class: "sr-only" }, `Type your own (${action.label || "answer"})`), ownInput, add);
+      own = h("form", { class: "action-own row" }, h("label", { for: id, class: "sr-only" }, `Type your own: ${action.label || "answer"}`), ownInput, add);
       own.addEventListener("submit", (e) => {
         e.preventDefault();
         const v = ownInput.value.trim();
@@ -312,27 +312,39 @@ export async function onboardingPage(ctx) {
       /* keep the last state */
     }
     showProgress();
+    refreshOpen();
   }
 
   async function answer(m, action, extra, button) {
     if (button) button.disabled = true;
     const key = `${m.id}:${action.id}`;
+    const errorEl = elements.get(m.id)?.querySelector(".action-error");
+    if (errorEl) errorEl.textContent = "";
     try {
       const body = { message: m.id, action: action.id, ...extra };
       state = await api("/onboarding/answer/", { method: "POST", body });
       answered.set(key, extra);
       showProgress();
-      await loadLatest();
-      refreshOpen();
-      if (state.status === "completed") {
+      if (state.status === "completed" && state.message === m.id) {
+        // [Enter the Collective]: the dashboard, with the new asks, offers and matches.
         navigate("/home");
         return;
       }
+      await loadLatest();
+      refreshOpen();
       focusOpen();
     } catch (error) {
       if (error.name === "AbortError") return;
       if (button) button.disabled = false;
-      toast(error.message, { kind: "error" });
+      if (error instanceof ApiError && error.code === "already_answered") {
+        await refreshState();
+        await loadLatest();
+        refreshOpen();
+        return;
+      }
+      const text = (error.fields && Object.values(error.fields).flat().join(" ")) || error.message;
+      if (errorEl) errorEl.textContent = text;
+      else toast(text, { kind: "error" });
     }
   }
 
