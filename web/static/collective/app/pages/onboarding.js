@@ -98,6 +98,7 @@ export async function onboardingPage(ctx) {
     const n = stepNumber(state);
     progressText.textContent = state && state.status === "completed" ? `Done: step ${n} of ${STEPS.length}` : `Step ${n} of ${STEPS.length}`;
     progressBar.value = n;
+    skip.hidden = Boolean(state && state.status === "completed");
   }
   showProgress();
 
