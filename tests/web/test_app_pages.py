@@ -59,6 +59,9 @@ def test_sign_up_through_the_form(app_server, new_context):
     assert page.url == app_server.base + "/signup"
     page.get_by_label("Password").fill("a-long-passphrase-" + uuid.uuid4().hex[:6])
     page.get_by_role("button", name="Create account").click()
+    # A new member meets Ava first (tests/web/test_app_onboarding.py); skipping leads home.
+    page.wait_for_url(app_server.base + "/onboarding")
+    page.get_by_role("button", name="Skip for now").click()
     page.wait_for_url(app_server.base + "/home")
     page.get_by_role("heading", name=f"Welcome back, @{name}").wait_for()
     assert f"@{name}" in page.locator("#topbar").inner_text()
