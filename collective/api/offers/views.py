@@ -373,6 +373,7 @@ class AskMatchesView(GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = OfferMatchSerializer
+    queryset = Ask.objects.none()  # for the schema: the view reads through collective.selectors.matching
 
     @extend_schema(parameters=[_LIMIT], responses=OfferMatchSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -389,6 +390,7 @@ class OfferMatchesView(GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = AskMatchSerializer
+    queryset = Offer.objects.none()  # for the schema: the view reads through collective.selectors.matching
 
     @extend_schema(parameters=[_LIMIT], responses=AskMatchSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
