@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-
 from core.events import subscribe
 from messaging.events import MessageSent
 
@@ -29,18 +27,11 @@ def on_message_sent(event: MessageSent) -> None:
         return
     if event.recipient_id != services.ava_id():
         return
-    # Filtered in the sender's transaction (no callback queued for the site's other messages),
-    # answered after its commit.
-    message_id = event.message_id
-    transaction.on_commit(lambda: _answer(message_id))
-
-
-def _answer(message_id: int) -> None:
     try:
-        services.onboarding_message_receive(message_id=message_id)
+        services.onboarding_message_receive(message_id=event.message_id)
     except Exception:
-        logger.exception("onboarding could not take message %s as an answer", message_id)
+        logger.exception("onboarding could not take message %s as an answer", event.message_id)
 
 
 def register() -> None:
-    subscribe(MessageSent, on_message_sent)
+    subscribe(MessageSent, on_message_sent, phase="on_commit")
