@@ -1,8 +1,11 @@
 """`python -m bench`: the delivery benchmark of issue 5 (see docs/benchmarks.md).
 
-For each configuration (embedded, prod) x server (daphne, uvicorn) x target (floor, project) it
-starts the servers, prepares users, and runs the scenarios with the load generator in its own
-processes. Each scenario prints a table row and one JSON line; a comparison table ends the run.
+For each configuration (embedded, prod) x server (daphne, uvicorn) x target it starts the servers,
+prepares users, and runs the scenarios with the load generator in its own processes. The targets:
+the project; the floor (a bare Channels app: one `group_send` per POST, no database); and the
+idiomatic app (bench/idiomatic/: what a Django developer writes instead, as the Channels tutorial
+and the DRF quickstart teach). Each scenario prints a table row and one JSON line; a comparison
+table of the project against both references ends the run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from . import loadgen
 from .servers import ROOT, Server
 
 SCENARIOS = ["latency", "throughput", "fanout", "idle", "reconnect"]
+TARGETS = ["floor", "idiomatic", "project"]
+SETTINGS = {
+    "floor": "bench.floor.settings",
+    "idiomatic": "bench.idiomatic.settings",
+    "project": "bench.project_settings",
+}
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/collective_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 RESULTS: list[dict[str, Any]] = []
@@ -103,6 +112,7 @@ def redis_clean(url: str, prefix: str) -> None:
 
 class Config:
     users: list[dict[str, Any]]  # the project database's bench users, set by main() once it is ready
+    idiomatic_users: list[dict[str, Any]]  # the idiomatic app's, likewise
 
     def __init__(self, name: str, args: argparse.Namespace, tmp: Path) -> None:
         self.name = name
@@ -112,6 +122,7 @@ class Config:
         self.database = "postgresql" if self.prod else "sqlite"
         self.layer = "channels_redis" if self.prod else "in-memory"
         self.pg_url = args.pg_url
+        self.idiomatic_pg_url = args.pg_url + "_idiomatic"
         self.redis_url = args.redis_url
         self.prefix = f"bench{os.getpid()}"
 
@@ -131,26 +142,30 @@ class Config:
                 "COLLECTIVE_VAR_DIR": str(self.tmp),
                 "CHANNEL_LAYER_PREFIX": f"{self.prefix}{target}",
                 "CACHE_KEY_PREFIX": f"{self.prefix}{target}",
-                "DJANGO_SETTINGS_MODULE": "bench.floor.settings" if target == "floor" else "bench.project_settings",
+                "DJANGO_SETTINGS_MODULE": SETTINGS[target],
             }
         )
         if self.prod:
             env["REDIS_URL"] = self.redis_url
             if target == "project":
                 env["DATABASE_URL"] = self.pg_url
+            elif target == "idiomatic":
+                env["DATABASE_URL"] = self.idiomatic_pg_url
         elif target == "project":
             env["SQLITE_PATH"] = str(self.tmp / "bench.sqlite3")
+        elif target == "idiomatic":
+            env["SQLITE_PATH"] = str(self.tmp / "idiomatic.sqlite3")
         return env
 
     def tags(self) -> dict[str, Any]:
         return {"config": self.name, "database": self.database, "layer": self.layer, "processes": self.processes}
 
 
-def dbsetup(cfg: Config, *args: str, stdin: str | None = None) -> Any:
+def dbsetup(cfg: Config, *args: str, stdin: str | None = None, target: str = "project") -> Any:
     out = subprocess.run(
         [sys.executable, "-m", "bench.dbsetup", *args],
         cwd=ROOT,
-        env=cfg.env("project"),
+        env=cfg.env(target),
         input=stdin,
         capture_output=True,
         text=True,
@@ -258,6 +273,8 @@ class Target:
         self.ws = [s.ws_base for s in self.servers]
         if kind == "floor":
             self.users = [{"id": 100000 + i, "token": None} for i in range(users_needed)]
+        elif kind == "idiomatic":
+            self.users = cfg.idiomatic_users[:users_needed]
         else:
             self.users = cfg.users[:users_needed]
         self.cursor = 0
@@ -271,7 +288,7 @@ class Target:
         return got
 
     def thread_for(self, sender: dict[str, Any], recipient: dict[str, Any]) -> int:
-        if self.kind == "floor":
+        if self.kind in ("floor", "idiomatic"):  # no threads: a message names its recipient
             return 0
         status, body = http_json("POST", self.http[0] + "/api/v1/threads/", {"user": recipient["id"]}, sender["token"])
         if status not in (200, 201) or not isinstance(body, dict) or "id" not in body:
@@ -339,7 +356,7 @@ def sc_latency(t: Target, a: argparse.Namespace) -> dict[float, dict[str, Any]]:
         res = merge_deliver(loadgen.run(pair_specs(t, pairs, a.workers, rate, a.duration)))
         q1 = sum(s.stats()["queries"] for s in t.servers)
         # Every SQL statement the servers ran during the run (message POSTs and deliveries), per message.
-        sql = round((q1 - q0) / res["posted_ok"], 1) if t.kind == "project" and res["posted_ok"] else None
+        sql = round((q1 - q0) / res["posted_ok"], 1) if t.kind != "floor" and res["posted_ok"] else None
         row = {
             "scenario": "latency",
             **t.tags(),
@@ -470,8 +487,8 @@ def sc_idle(t: Target, a: argparse.Namespace) -> dict[str, Any]:
 
 
 def sc_reconnect(t: Target, a: argparse.Namespace) -> dict[str, Any] | None:
-    if t.kind == "floor":
-        print("  reconnect: n/a for the floor (it keeps no event log to resume from)")
+    if t.kind != "project":
+        print(f"  reconnect: n/a for the {t.kind} app (it keeps no event log to resume from)")
         return None
     users = t.take(a.reconnect)
     n_srv = len(t.servers)
@@ -568,6 +585,13 @@ def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
     )
     try:
         cfg.users = []
+        cfg.idiomatic_users = []
+        if "idiomatic" in a.targets:
+            if cfg.prod:
+                pg_recreate(cfg.idiomatic_pg_url)
+            dbsetup(cfg, "migrate", target="idiomatic")
+            cfg.idiomatic_users = dbsetup(cfg, "users", str(users_needed(a) * len(a.servers)), target="idiomatic")
+            print(f"  idiomatic database ready: {len(cfg.idiomatic_users)} users", flush=True)
         if "project" in a.targets:
             if cfg.prod:
                 pg_recreate(cfg.pg_url)
@@ -585,6 +609,8 @@ def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
                 if kind == "project":
                     # Each server's run gets users of its own: no events left over from the last one.
                     cfg.users = cfg.users[users_needed(a) :]
+                elif kind == "idiomatic":
+                    cfg.idiomatic_users = cfg.idiomatic_users[users_needed(a) :]
                 try:
                     if kind == "project":
                         missing = project_smoke(t)
@@ -600,6 +626,8 @@ def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
         if cfg.prod:
             if "project" in a.targets:
                 pg_drop(cfg.pg_url)
+            if "idiomatic" in a.targets:
+                pg_drop(cfg.idiomatic_pg_url)
             redis_clean(cfg.redis_url, cfg.prefix)
         if os.environ.get("BENCH_KEEP_TMP"):
             print(f"  kept {tmp} (server logs)")
@@ -608,10 +636,13 @@ def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
 
 
 def summary(mach: dict[str, Any]) -> None:
-    print("\n=== comparison: project / floor (same run, same machine) ===")
+    print("\n=== comparison: project / floor and project / idiomatic app (same run, same machine) ===")
     print(f"machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['cpu']}, Python {mach['python']}")
     combos = sorted({(r["config"], r["server"]) for r in RESULTS})
-    hdr = f"{'config':9} {'server':8} {'metric':34} {'floor':>12} {'project':>12} {'ratio':>8}"
+    hdr = (
+        f"{'config':9} {'server':8} {'metric':34} {'floor':>10} {'idiomatic':>10} {'project':>10}"
+        f" {'/floor':>8} {'/idiom.':>8}"
+    )
     print(hdr)
     print("-" * len(hdr))
 
@@ -623,6 +654,10 @@ def summary(mach: dict[str, Any]) -> None:
                 return r
         return None
 
+    def ratio(pv: Any, ref: Any) -> str:
+        num = isinstance(pv, (int, float)) and isinstance(ref, (int, float)) and ref
+        return f"{pv / ref:.2f}x" if num else ""
+
     for cfg, srv in combos:
         lines = []
         for label, sc, key, match in [
@@ -630,20 +665,22 @@ def summary(mach: dict[str, Any]) -> None:
             ("p99 ms @ 50 msg/s", "latency", "p99_ms", {"rate": 50}),
             ("p50 ms @ 50 msg/s", "latency", "p50_ms", {"rate": 50}),
             ("lost @ 50 msg/s", "latency", "lost", {"rate": 50}),
+            ("SQL per message @ 50 msg/s", "latency", "sql_per_message", {"rate": 50}),
             ("fan-out lost (5 tabs)", "fanout", "lost", {}),
             ("idle sockets opened", "idle", "opened", {}),
             ("idle KB per socket", "idle", "kb_per_socket", {}),
             ("reconnect catch-up s", "reconnect", "catch_up_s", {}),
             ("SQL per reconnect", "reconnect", "sql_per_reconnect", {}),
         ]:
-            f = get(cfg, srv, "floor", sc, **match)
-            p = get(cfg, srv, "project", sc, **match)
-            fv = f.get(key) if f else None
-            pv = p.get(key) if p else None
-            ratio = f"{pv / fv:.2f}x" if isinstance(fv, (int, float)) and isinstance(pv, (int, float)) and fv else ""
-            fs = str(fv if fv is not None else "-")
-            ps = str(pv if pv is not None else "-")
-            lines.append(f"{cfg:9} {srv:8} {label:34} {fs:>12} {ps:>12} {ratio:>8}")
+            vals = {}
+            for tgt in TARGETS:
+                r = get(cfg, srv, tgt, sc, **match)
+                vals[tgt] = r.get(key) if r else None
+            cells = " ".join(f"{str(vals[x] if vals[x] is not None else '-'):>10}" for x in TARGETS)
+            pv = vals["project"]
+            lines.append(
+                f"{cfg:9} {srv:8} {label:34} {cells} {ratio(pv, vals['floor']):>8} {ratio(pv, vals['idiomatic']):>8}"
+            )
         print("\n".join(lines))
     for r in RESULTS:
         if r["scenario"] == "smoke":
@@ -657,7 +694,12 @@ def main() -> None:
     p.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default all")
     p.add_argument("--config", choices=["embedded", "prod", "both"], default="both")
     p.add_argument("--server", choices=["daphne", "uvicorn", "both"], default="both")
-    p.add_argument("--target", choices=["floor", "project", "both"], default="both")
+    p.add_argument(
+        "--target",
+        choices=[*TARGETS, "all"],
+        action="append",
+        help="repeatable; default all three (the project against the floor and the idiomatic app)",
+    )
     p.add_argument("--pairs", type=int, default=20)
     p.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100])
     p.add_argument("--duration", type=float, default=6.0)
@@ -683,7 +725,7 @@ def main() -> None:
         help="sample the servers with py-spy; collapsed stacks go to DIR "
         "(rank them: python -m bench.profile_summary DIR/*.txt)",
     )
-    p.add_argument("--profile-target", choices=["floor", "project", "both"], default="project")
+    p.add_argument("--profile-target", choices=[*TARGETS, "all"], default="project")
     p.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL (CPU, not waits)")
     p.add_argument("--out", default=str(ROOT / "var" / "bench"), help="where the JSON lines are also written")
     a = p.parse_args()
@@ -694,16 +736,17 @@ def main() -> None:
         a.idle, a.duration, a.step_duration, a.idle_hold = 10000, 10.0, 6.0, 10.0
     a.scenario = a.scenario or SCENARIOS
     a.servers = ["daphne", "uvicorn"] if a.server == "both" else [a.server]
-    a.targets = ["floor", "project"] if a.target == "both" else [a.target]
+    a.targets = [x for x in TARGETS if not a.target or "all" in a.target or x in a.target]
     if a.profile_gil:
         os.environ["BENCH_PROFILE_GIL"] = "1"
-    a.profile_targets = ["floor", "project"] if a.profile_target == "both" else [a.profile_target]
+    a.profile_targets = TARGETS if a.profile_target == "all" else [a.profile_target]
     configs = ["embedded", "prod"] if a.config == "both" else [a.config]
     mach = machine()
     print(f"machine: {json.dumps(mach)}")
     for name in configs:
         if name == "prod":
-            why = ("project" in a.targets and pg_available(a.pg_url)) or redis_available(a.redis_url)
+            needs_pg = "project" in a.targets or "idiomatic" in a.targets
+            why = (needs_pg and pg_available(a.pg_url)) or redis_available(a.redis_url)
             if why:
                 print(
                     f"\n=== configuration: prod SKIPPED: {why}. Set BENCH_DATABASE_URL / BENCH_REDIS_URL "

@@ -59,6 +59,13 @@ async def open_socket(api: Api, spec: dict[str, Any], ws_bases: list[str], mode:
     server = spec["server"]
     if mode == "floor":
         url = f"{ws_bases[server]}/ws/?user={spec['user']}"
+    elif mode == "idiomatic":
+        # The tutorial's consumer: a DRF token in the query string, and no first frame.
+        url = f"{ws_bases[server]}/ws/?token={spec['token']}"
+        ws = await ws_connect(
+            url, compression=None, ping_interval=None, max_size=2**22, open_timeout=60, close_timeout=2
+        )
+        return ws, {}
     else:
         status, body = await api.post(server, "/api/v1/realtime/tickets/", {}, spec["token"])
         if status not in (200, 201) or not isinstance(body, dict) or "ticket" not in body:
@@ -73,6 +80,14 @@ async def open_socket(api: Api, spec: dict[str, Any], ws_bases: list[str], mode:
 
 
 def _find_body(frame: dict[str, Any]) -> str | None:
+    """The message body of a message frame: the project's and the floor's envelope
+    (`{"type": "message.created", "data": {"message": ...}}`), or the idiomatic app's
+    (`{"type": "message", "message": ...}`)."""
+    if frame.get("type") == "message":
+        msg = frame.get("message")
+        return msg["body"] if isinstance(msg, dict) and isinstance(msg.get("body"), str) else None
+    if frame.get("type") != "message.created":
+        return None
     data = frame.get("data") or {}
     msg = data.get("message") if isinstance(data, dict) else None
     if isinstance(msg, dict) and isinstance(msg.get("body"), str):
@@ -109,7 +124,7 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
             async for raw in ws:
                 now = time.monotonic()
                 frame = json.loads(raw)
-                body = _find_body(frame) if frame.get("type") == "message.created" else None
+                body = _find_body(frame)
                 if not body or not body.startswith(MARK):
                     other_frames[str(frame.get("type"))] += 1
                     continue
@@ -145,6 +160,10 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
         try:
             if mode == "floor":
                 status, _ = await api.post(s["server"], "/send", {"to": s["to"], "body": body, "sent_at": t0})
+            elif mode == "idiomatic":
+                status, _ = await api.post(
+                    s["server"], "/api/messages/", {"recipient": s["to"], "body": body}, s["token"]
+                )
             else:
                 status, _ = await api.post(
                     s["server"],
@@ -233,6 +252,10 @@ async def _idle(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     pongs = 0
     for ws in sockets[:: max(1, len(sockets) // 20)]:
         try:
+            if spec["mode"] == "idiomatic":  # no application-level ping: the protocol's ping/pong
+                await asyncio.wait_for(await ws.ping(), 10)
+                pongs += 1
+                continue
             await ws.send(json.dumps({"type": "ping"}))
             while True:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), 10))

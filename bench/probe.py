@@ -66,6 +66,14 @@ def project_application() -> Callable[..., Any]:
     return wrap(app)
 
 
+def idiomatic_application() -> Callable[..., Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.idiomatic.settings")
+    from bench.idiomatic.asgi import application as app
+
+    _install_counter()
+    return wrap(app)
+
+
 def floor_application() -> Callable[..., Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.floor.settings")
     from bench.floor.asgi import application as app

@@ -16,7 +16,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-APPS = {"project": "bench.asgi_project:application", "floor": "bench.asgi_floor:application"}
+APPS = {
+    "project": "bench.asgi_project:application",
+    "floor": "bench.asgi_floor:application",
+    "idiomatic": "bench.asgi_idiomatic:application",
+}
 
 
 def free_port() -> int:
