@@ -23,7 +23,7 @@ COPY . .
 RUN SECRET_KEY=build-time-only python manage.py collectstatic --noinput \
  && test ! -e /app/var/secret_key \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin collective \
- && mkdir -p /app/var \
+ && mkdir -p /app/var /app/var/metrics \
  && chown -R collective /app/var
 
 USER collective

@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The Celery signal handlers that delete an outbox row once its task has run.
-        from core import outbox  # noqa: F401
+        from core import metrics, outbox  # noqa: F401
+
+        # Celery task outcomes and queue lag, database connections opened (core/metrics.py).
+        metrics.connect_signals()

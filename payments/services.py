@@ -44,6 +44,7 @@ from collective.models import (
 from collective.services.connections import connection_helped_id, connection_helper_id, connection_payment_changed
 from collective.services.credits import credits_apply
 from collective.services.points import lock_users
+from core import metrics
 from core.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from core.events import announce
 from core.outbox import enqueue_on_commit
@@ -162,6 +163,7 @@ def _set_state(payment: Payment, status: str, **fields: Any) -> None:
         setattr(payment, key, value)
     payment.save()
     if previous != status:
+        metrics.PAYMENT_TRANSITIONS.labels(status).inc()
         announce(
             events.PaymentChanged(
                 payment_id=payment.pk,
@@ -233,6 +235,7 @@ def _open_session(payment: Payment, provider: PaymentBackend) -> Payment:
     Payment.objects.filter(pk=payment.pk, stripe_checkout_session_id="").update(
         stripe_checkout_session_id=session.id, checkout_url=session.url, updated_at=timezone.now()
     )
+    metrics.PAYMENT_CHECKOUTS.labels(str(payment.kind)).inc()
     payment.refresh_from_db()
     return payment
 
@@ -705,6 +708,7 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent, boo
             StripeEvent.objects.filter(pk=row.pk).update(deliveries=F("deliveries") + 1)
         if created or row.processed_at is None:
             enqueue_on_commit(tasks.stripe_event_process, args=[row.pk])
+    metrics.STRIPE_WEBHOOKS.labels("new" if created else "duplicate").inc()
     return row, created
 
 
@@ -725,6 +729,7 @@ def stripe_event_process(*, event_row_id: int, provider: PaymentBackend | None =
     if row is None:
         return "missing"
     if row.processed_at is not None:
+        metrics.STRIPE_EVENTS_PROCESSED.labels("already_processed").inc()
         return "already processed"
     obj = _object(row.payload)
     kind = row.event_type
@@ -785,6 +790,7 @@ def stripe_event_process(*, event_row_id: int, provider: PaymentBackend | None =
         processed_at=timezone.now(), attempts=row.attempts + 1, outcome=outcome[:100], last_error=""
     )
     logger.info("payments: event %s %s: %s", row.event_id, kind, outcome)
+    metrics.STRIPE_EVENTS_PROCESSED.labels(outcome.replace(" ", "_")).inc()  # a fixed set of outcomes
     return outcome
 
 

@@ -11,3 +11,10 @@ class RealtimeConfig(AppConfig):
         from .subscribers import register
 
         register()
+
+        # Users online, read at each /metrics scrape (core/metrics.py).
+        from core import metrics
+
+        from .presence import online_collector
+
+        metrics.register_scrape_collector(online_collector)

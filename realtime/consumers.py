@@ -28,6 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 
+from core import metrics
 from core.errors import DEPENDENCY_ERRORS, DomainError
 from messaging.selectors import thread_get_for_user
 from messaging.services import thread_mark_read
@@ -70,6 +71,7 @@ _sweepers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def announce_presence(user_id: int, status: str, last_seen: str | None) -> None:
+    metrics.PRESENCE_CHANGES.labels(status).inc()
     audience = await database_sync_to_async(selectors.presence_audience_ids)(user_id=user_id)
     if audience:
         await apublish_ephemeral(audience, "presence", {"user": user_id, "status": status, "last_seen": last_seen})
@@ -205,6 +207,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             return await self._layer_receive()
         except DEPENDENCY_ERRORS as exc:
             self._raise_if_stopping(exc)
+            metrics.LAYER_FAILURES.labels("receive").inc()
             logger.warning("channel layer receive failed for socket %s: %s", self.channel_name, exc)
         delay = 0.1
         while True:
@@ -240,6 +243,14 @@ class EventConsumer(AsyncWebsocketConsumer):
                 if task is not None:
                     task.cancel()
             _open_sockets.discard(getattr(self, "channel_name", ""))
+            self._unmeter()
+
+    def _unmeter(self) -> None:
+        # This socket leaves the open-sockets and presence-entries gauges, once (core/metrics.py).
+        if getattr(self, "_metered", False):
+            self._metered = False
+            metrics.WS_OPEN.dec()
+            metrics.PRESENCE_ENTRIES.dec()
 
     async def websocket_connect(self, message: dict) -> None:
         # Read once per socket, not per frame sent (a settings lookup showed in the replay profile).
@@ -286,6 +297,10 @@ class EventConsumer(AsyncWebsocketConsumer):
             "hello", {"user": {"id": user.pk, "username": user.get_username()}, "last_event_id": self.cursor}
         )
         _open_sockets.add(self.channel_name)
+        metrics.WS_CONNECTIONS.labels("accepted").inc()
+        metrics.WS_OPEN.inc()
+        metrics.PRESENCE_ENTRIES.inc()
+        self._metered = True
         _ensure_sweeper()
         _ensure_watcher(self.channel_layer)
         if came_online:
@@ -300,6 +315,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                 await self._error("invalid", "last_event_id must be an integer.")
 
     async def _refuse(self, code: int) -> None:
+        metrics.WS_CONNECTIONS.labels(str(code)).inc()
         await self.accept()
         await self.close(code=code)
         self._closed = True
@@ -357,6 +373,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self._relay_typing(thread_id, "stop")
         self._typing = {}
         _open_sockets.discard(self.channel_name)
+        self._unmeter()
         try:
             if await presence.backend().leave(self.user_id, self.channel_name):
                 await announce_presence(self.user_id, "offline", presence.iso(time.time()))
@@ -374,6 +391,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             # `asyncio.timeout` rather than `wait_for`: no task created per frame sent.
             async with asyncio.timeout(self._send_timeout):
                 await self.send(text_data=json.dumps(envelope))
+            metrics.frame_out(envelope["type"])
         except TimeoutError:
             await self._drop(CLOSE_SLOW_CONSUMER)
 
@@ -465,6 +483,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                 return
         await self._send_envelope(envelope)
         self.cursor = eid
+        metrics.EVENTS_DELIVERED.labels("live").inc()
 
     async def _replay(self, after: int, upto: int | None = None, first: list[dict] | None = None) -> bool:
         """Send the logged events after `after` (to `upto`), in batches; False if the log has a
@@ -483,6 +502,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                     return await self._resync()
                 await self._send_envelope(envelope)
                 cursor = self.cursor = envelope["id"]
+                metrics.EVENTS_DELIVERED.labels("replay").inc()
             if len(rows) < batch:
                 break
         if upto is not None and cursor < upto:
@@ -493,6 +513,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         head = await database_sync_to_async(selectors.stream_last_event_id)(user_id=self.user_id)
         self.cursor = max(self.cursor, head)
         await self._emit("resync_required", {"last_event_id": self.cursor})
+        metrics.WS_RESYNC_REQUIRED.inc()
         return False
 
     async def _resume(self, last_event_id: int) -> None:
@@ -511,10 +532,14 @@ class EventConsumer(AsyncWebsocketConsumer):
         if last_event_id < 0 or last_event_id > head:
             # Not an id of this stream (say, from before a database reset): start over.
             await self._resync()
+            metrics.WS_RESUMES.labels("resync").inc()
             return
         self.cursor = last_event_id
         if last_event_id < head and not await self._replay(last_event_id, first=first):
+            metrics.WS_RESUMES.labels("resync").inc()
             return
+        metrics.WS_RESUMES.labels("resumed").inc()
+        metrics.WS_REPLAY_EVENTS.observe(self.cursor - last_event_id)
         await self._emit("resumed", {"last_event_id": self.cursor})
 
     # --- reading -----------------------------------------------------------------------------
@@ -537,6 +562,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         try:
             await self._handle(text, data)
         except FrameError as exc:
+            metrics.WS_FRAMES_REJECTED.labels(exc.code).inc()
             await self._error(exc.code, exc.detail)
 
     async def _handle(self, text: str | None, data: bytes | None) -> None:
@@ -567,6 +593,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         )
         if handler is None:
             raise FrameError("unknown_type", f"Unknown frame type: {kind!r}.")
+        metrics.WS_FRAMES_IN.labels(kind).inc()
         await handler(frame)
 
     async def _on_ping(self, frame: dict) -> None:

@@ -260,3 +260,30 @@ def is_online(user_id: int) -> bool:
         return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
     with _local._lock:
         return any(e > now for e in _local._sockets.get(user_id, {}).values())
+
+
+def online_count() -> int:
+    """Users with a live socket on any process, read once per metrics scrape (core/metrics.py):
+    one ZCOUNT of the online index on Redis, a look at the in-process table otherwise."""
+    global _sync_client
+    now = time.time()
+    if settings.REDIS_URL:
+        if _sync_client is None:
+            import redis
+
+            _sync_client = redis.Redis.from_url(
+                settings.REDIS_URL, **{**client_options(asyncio=False), "socket_timeout": 1.0}
+            )
+        return int(_sync_client.zcount(f"{PREFIX}online", f"({now}", "+inf"))
+    with _local._lock:
+        return sum(1 for expiry in _local._online.values() if expiry > now)
+
+
+def online_collector():
+    from prometheus_client.core import GaugeMetricFamily
+
+    from core.metrics import PRESENCE_USERS_ONLINE
+
+    family = GaugeMetricFamily(PRESENCE_USERS_ONLINE, "Users with a live socket on any process.")
+    family.add_metric([], online_count())
+    yield family

@@ -18,6 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
 
+from core import metrics
 from core.errors import DEPENDENCY_ERRORS
 
 from .catalogue import DURABLE_TYPES, EPHEMERAL_TYPES
@@ -123,10 +124,13 @@ async def apublish_ephemeral(user_ids: Iterable[int], type: str, data: dict[str,
     layer = get_channel_layer()
     if layer is None:
         return
-    for uid in {int(u) for u in user_ids if u is not None}:
+    recipients = {int(u) for u in user_ids if u is not None}
+    metrics.EVENTS_PUBLISHED.labels(type).inc(len(recipients))
+    for uid in recipients:
         try:
             await layer.group_send(group_name(uid), {"type": "event.deliver", "event": envelope})
         except Exception:  # ephemeral: a lost one is superseded by the next
+            metrics.LAYER_FAILURES.labels("send_ephemeral").inc()
             logger.exception("channel layer send failed for user %s (%s)", uid, type)
 
 
@@ -134,6 +138,8 @@ def _send(envelopes: list[tuple[int, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None or not envelopes:
         return
+    # One type per call (a publish, a publish_ephemeral); durable ones are here after their commit.
+    metrics.EVENTS_PUBLISHED.labels(envelopes[0][1]["type"]).inc(len(envelopes))
     # One hop to the event loop for all recipients, their group sends in parallel (each
     # recipient gets one event per publish, so parallel sends cannot reorder a stream).
     async_to_sync(_asend)(layer, envelopes)
@@ -161,6 +167,7 @@ async def _asend(layer: Any, envelopes: list[tuple[int, dict[str, Any]]]) -> Non
     ]
     if not failed:
         return
+    metrics.LAYER_FAILURES.labels("send").inc(len(failed))
     # The log holds the events: a socket catches up when the layer is back (the consumer's
     # layer.recovered replay) or on resume. A layer outage is one line per publish, not a
     # traceback per recipient; anything else is a bug and keeps its traceback.
