@@ -30,6 +30,7 @@ from collective.api.accounts.serializers import (
 from collective.api.common import request_user
 from collective.errors import CollectiveCode
 from collective.services import users as user_services
+from core.schema import errors
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{code, detail, fields}` naming the field."),
@@ -109,7 +110,7 @@ class SessionView(APIView):
         django_login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response({"id": user.pk, "username": user.username})
 
-    @extend_schema(operation_id="auth_session_logout", request=None, responses={204: None})
+    @extend_schema(operation_id="auth_session_logout", request=None, responses={204: None}, **errors(403))
     def delete(self, request: Request) -> Response:
         enforce_csrf(request)
         django_logout(request._request)

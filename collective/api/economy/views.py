@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from collective.api.common import UserSummarySerializer, request_user
 from collective.models import (
+    CreditCost,
     PeerBadgeType,
     PointGift,
 )
@@ -24,6 +25,7 @@ from collective.services import credits as credit_services
 from collective.services import points as point_services
 from collective.services import rewards as reward_services
 from core.errors import CoreCode, DomainError
+from core.schema import page_of
 
 from .serializers import (
     BadgeAwardCreateSerializer,
@@ -56,6 +58,14 @@ class PointsView(GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = PointsTransactionSerializer
 
+    @extend_schema(
+        responses=page_of(
+            PointsTransactionSerializer,
+            "PaginatedPoints",
+            total_points=serializers.IntegerField(),
+            unlocks=serializers.JSONField(help_text="What the lifetime points unlock (as in /me/)."),
+        )
+    )
     def get(self, request: Request) -> Response:
         user = request_user(request)
         page = self.paginate_queryset(selectors.points_transactions_of(user=user))
@@ -72,7 +82,10 @@ class LeaderboardView(GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = LeaderboardRowSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("window", str, enum=["week", "all"], required=False)])
+    @extend_schema(
+        parameters=[OpenApiParameter("window", str, enum=["week", "all"], required=False)],
+        responses=page_of(LeaderboardRowSerializer, "PaginatedLeaderboard", window=serializers.CharField()),
+    )
     def get(self, request: Request) -> Response:
         window = request.query_params.get("window", "week")
         if window not in ("week", "all"):
@@ -121,6 +134,9 @@ class CreditsView(GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = CreditTransactionSerializer
 
+    @extend_schema(
+        responses=page_of(CreditTransactionSerializer, "PaginatedCredits", credit_balance=serializers.IntegerField())
+    )
     def get(self, request: Request) -> Response:
         user = request_user(request)
         page = self.paginate_queryset(selectors.credit_transactions_of(user=user))
@@ -132,8 +148,10 @@ class CreditsView(GenericAPIView):
 class CreditCostsView(GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = CreditCostSerializer
+    queryset = CreditCost.objects.none()  # for the schema; the view reads through its selector
     pagination_class = None
 
+    @extend_schema(responses=CreditCostSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(selectors.credit_costs(), many=True).data)
 
@@ -215,8 +233,10 @@ class EndorsementFlagView(APIView):
 class BadgeTypesView(GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = PeerBadgeTypeSerializer
+    queryset = PeerBadgeType.objects.none()  # for the schema
     pagination_class = None
 
+    @extend_schema(responses=PeerBadgeTypeSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(PeerBadgeType.objects.filter(is_active=True), many=True).data)
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collective.services import phone
+from core.schema import errors
 
 from .serializers import PhoneConfirmedSerializer, PhoneConfirmSerializer, PhoneStartSerializer
 
@@ -17,7 +18,7 @@ from .serializers import PhoneConfirmedSerializer, PhoneConfirmSerializer, Phone
 class PhoneVerifyStartView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={202: PhoneStartSerializer})
+    @extend_schema(request=None, responses={202: PhoneStartSerializer}, **errors(400, 429))
     def post(self, request: Request) -> Response:
         started = phone.phone_verification_start(user=request.user)
         body = {"phone_number": started.phone_number, "expires_in": started.expires_in, "resend_in": started.resend_in}
@@ -27,7 +28,7 @@ class PhoneVerifyStartView(APIView):
 class PhoneVerifyConfirmView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PhoneConfirmSerializer, responses=PhoneConfirmedSerializer)
+    @extend_schema(request=PhoneConfirmSerializer, responses=PhoneConfirmedSerializer, **errors(429))
     def post(self, request: Request) -> Response:
         data = PhoneConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core.errors import DomainError
 from core.errors import NotFound as NoSuchThread
 from core.pagination import PageNumberPagination
+from core.schema import page_of
 from messaging.errors import MessagingCode
 
 from ... import selectors, services, validation
@@ -71,7 +72,8 @@ class ThreadListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("archived", bool, description="true: only archived threads")],
-        responses=ThreadSerializer(many=True),
+        responses=page_of(ThreadSerializer, "PaginatedThreads"),
+        operation_id="v1_threads_list",
     )
     def get(self, request: Request) -> Response:
         archived = request.query_params.get("archived", "").lower() in {"1", "true", "yes"}
@@ -127,7 +129,10 @@ class ThreadReadView(APIView):
 class MessageListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=MessageSerializer(many=True))
+    @extend_schema(
+        responses=page_of(MessageSerializer, "CursorPaginatedMessages", cursor=True),
+        operation_id="v1_threads_messages_list",
+    )
     def get(self, request: Request, thread_id: int) -> Response:
         thread = _thread_or_404(request, thread_id)
         paginator = MessageCursorPagination()

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.errors import CoreCode, DomainError
 from core.pagination import PageNumberPagination
+from core.schema import page_of
 from notifications import selectors, services
 from notifications.serializers import (
     NotificationSerializer,
@@ -37,7 +38,8 @@ class NotificationListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("unread", bool, description="true: only unread notifications")],
-        responses=NotificationSerializer(many=True),
+        responses=page_of(NotificationSerializer, "PaginatedNotifications"),
+        operation_id="v1_notifications_list",
     )
     def get(self, request: Request) -> Response:
         qs = selectors.notifications_for_user(user=request.user, unread=_unread_param(request))

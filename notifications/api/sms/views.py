@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from core.errors import Forbidden
+from core.schema import errors
 from notifications import delivery
 from notifications.errors import NotificationsCode
 
@@ -51,7 +52,7 @@ class _TwilioWebhook(APIView):
 
 
 class SmsStatusCallbackView(_TwilioWebhook):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None}, **errors(403))
     def post(self, request: Request) -> Response:
         params = verify_twilio_signature(request)
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
@@ -67,7 +68,7 @@ class SmsStatusCallbackView(_TwilioWebhook):
 
 
 class SmsInboundView(_TwilioWebhook):
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(request=None, responses={200: None}, **errors(403))
     def post(self, request: Request) -> HttpResponse:
         params = verify_twilio_signature(request)
         outcome = delivery.sms_inbound_receive(from_number=params.get("From", ""), body=params.get("Body", ""))

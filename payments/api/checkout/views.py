@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collective.models import User
+from core.schema import page_of
 from payments import selectors, services
 from payments.models import CreditPack, Payment
 from payments.representations import CreditPackSerializer, PaymentSerializer
@@ -37,6 +38,7 @@ class CreditPackListView(GenericAPIView):
     serializer_class = CreditPackSerializer
     queryset = CreditPack.objects.none()  # for the schema; the view reads through its selector
 
+    @extend_schema(responses=page_of(CreditPackSerializer, "PaginatedCreditPacks"))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.credit_packs())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

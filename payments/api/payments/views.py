@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collective.models import User
+from core.schema import page_of
 from payments import selectors, services
 from payments.models import LedgerEntry, Payment, PaymentKind
 from payments.representations import PaymentSerializer
@@ -101,6 +102,7 @@ class LedgerView(_Configured, GenericAPIView):
     serializer_class = LedgerEntrySerializer
     queryset = LedgerEntry.objects.none()  # for the schema; the view reads through its selector
 
+    @extend_schema(responses=page_of(LedgerEntrySerializer, "PaginatedLedger"))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.ledger_of(user=cast(User, request.user)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
