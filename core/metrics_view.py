@@ -19,12 +19,14 @@ import os
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
 from core import metrics
 
 _PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+_STATIC = "/" + settings.STATIC_URL.lstrip("/") if settings.STATIC_URL else "/static/"
 
 
 def _is_loopback(address: str) -> bool:
@@ -66,8 +68,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 class MetricsMiddleware:
-    """Counts every HTTP request by route template (`request.resolver_match.route`, "unmatched"
-    when no URL matched), method and status, and observes its latency. First in MIDDLEWARE, so
+    """Counts every HTTP request by route template (`request.resolver_match.route`; "static" for
+    /static/, "unmatched" when no URL matched), method and status, and observes its latency. First in MIDDLEWARE, so
     the time covers every other middleware. In-memory updates only."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -77,7 +79,10 @@ class MetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        route = (match.route or match.view_name or "unnamed") if match is not None else "unmatched"
+        if match is not None:
+            route = match.route or match.view_name or "unnamed"
+        else:  # answered before URL resolution (WhiteNoise's /static/, a CORS preflight) or a 404
+            route = "static" if request.path_info.startswith(_STATIC) else "unmatched"
         metrics.http_observe(route, request.method or "", response.status_code, time.perf_counter() - started)
         metrics.pool_sample()
         return response

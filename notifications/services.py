@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import metrics
 from core.errors import DEPENDENCY_ERRORS, CoreCode, DomainError, NotFound
 from core.outbox import enqueue_on_commit
 from notifications.errors import NotificationsCode
@@ -134,6 +135,8 @@ def notification_create(
             return None
     else:
         notification = Notification.objects.create(**fields)
+    if notification.sms_state == SmsState.SKIPPED:  # "online" or "repeat", decided here
+        metrics.SMS_SKIPPED.labels(notification.sms_reason).inc()
     publish([recipient_id], NOTIFICATION_CREATED, notification_event(notification))
     if not online and notification.sms_state == SmsState.PENDING:
         _queue_sms_check(notification.pk)

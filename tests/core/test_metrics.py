@@ -203,6 +203,7 @@ def walk_server(tmp_path):
     finally:
         stop(proc)
         fake.stop()
+        print(f"--- server log ---\n{log.read_text()[-4000:]}")  # shown when the test fails
 
 
 MESSAGES_ROUTE = "api/v1/threads/<int:thread_id>/messages/"
@@ -348,3 +349,21 @@ def test_the_dashboard_queries_only_metrics_that_exist():
         "collective_stripe_",
     ):
         assert any(name.startswith(prefix) for name in used), prefix
+
+
+async def test_routes_are_templates_and_unmatched_paths_one_series():
+    from prometheus_client import REGISTRY
+
+    def count(route: str, status: str) -> float:
+        labels = {"route": route, "method": "GET", "status": status}
+        return REGISTRY.get_sample_value("collective_http_requests_total", labels) or 0.0
+
+    before = (count("unmatched", "404"), count("static", "200"), count("api/v1/offers/<int:pk>/", "404"))
+    for n in range(3):
+        assert (await _asgi_get(f"/no/such/page/{n}73519", "203.0.113.7"))[0] == 404
+    assert (await _asgi_get("/static/rest_framework/css/bootstrap.min.css", "203.0.113.7"))[0] == 200
+    assert (await _asgi_get("/api/v1/offers/987654/", "203.0.113.7"))[0] == 404
+    after = (count("unmatched", "404"), count("static", "200"), count("api/v1/offers/<int:pk>/", "404"))
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 1, 1]
+    series = [s.labels for f in REGISTRY.collect() if f.name == "collective_http_requests" for s in f.samples]
+    assert not [labels for labels in series if "73519" in str(labels) or "987654" in str(labels)]

@@ -105,6 +105,8 @@ async def test_two_servers_and_a_worker_are_summed_in_one_scrape(tmp_path):
             "the worker's task outcome in the scrape",
         )
         samples = await asyncio.to_thread(scrape, a)
+        with urllib.request.urlopen(f"http://127.0.0.1:{a}/metrics", timeout=10) as res:
+            (tmp_path / "scrape.txt").write_bytes(res.read())  # for the record
         assert value(samples, "collective_celery_queue_lag_seconds_count", **task) >= 1
         assert 0 <= value(samples, "collective_celery_queue_lag_seconds_sum", **task) < 30
         # The PostgreSQL pool of each server (and the worker) is sampled into the gauges.
