@@ -64,6 +64,9 @@ class Notification(models.Model):
     sms_state = models.CharField(max_length=16, choices=SmsState.choices, default=SmsState.NONE)
     sms_reason = models.CharField(max_length=32, blank=True, default="")
     sms_hold_until = models.DateTimeField(null=True, blank=True)
+    # The first open of the SMS's tracked link (`/n/<token>`, notifications/links.py); later opens
+    # change nothing. The community-health "SMS engagement" metric counts these (insights/).
+    sms_opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "messaging_notification"

@@ -35,6 +35,7 @@ LAYERS = {
     "notifications": 2,
     "realtime": 2,
     "web": 2,
+    "insights": 2,  # community health: reads collective and notifications; nothing imports it but urls
     "collective": 1,
     "messaging": 1,
     "payments": 1,

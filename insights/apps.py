@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class InsightsConfig(AppConfig):
+    """Community health for the people who run the collective (docs/operations.md): read-only
+    aggregates over collective's and notifications' tables, a staff API and an admin page."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "insights"
+    label = "insights"
+    verbose_name = "Community health"
