@@ -49,6 +49,43 @@ def test_served_schema_passes_openapi_spec_validator():
     validate(_served_schema())  # raises OpenAPIValidationError on any violation
 
 
+def test_every_operation_declares_its_errors_in_the_error_shape():
+    doc = _served_schema()
+    error = doc["components"]["schemas"]["ErrorResponse"]
+    assert error["required"] == ["code", "detail"] and set(error["properties"]) == {"code", "detail", "fields"}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "503" in responses, (method, path)  # any dependency outage (contract §6)
+            for status, response in responses.items():
+                if status[0] in "45":
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorResponse"), (method, path, status)
+    register = doc["paths"]["/api/v1/auth/register/"]["post"]["responses"]
+    assert {"201", "400", "429", "503"} <= set(register) and "401" not in register  # anonymous, throttled
+    assert {"401", "403", "404"} <= set(doc["paths"]["/api/v1/offers/{id}/"]["patch"]["responses"])
+
+
+def test_lists_are_declared_as_answered():
+    doc = _served_schema()
+
+    def body(path: str) -> dict:
+        schema = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        return doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+
+    assert body("/api/v1/badges/")["type"] == "array"  # not paginated
+    assert body("/api/v1/credits/costs/")["type"] == "array"
+    for path in (
+        "/api/v1/credits/",
+        "/api/v1/notifications/",
+        "/api/v1/offers/",
+        "/api/v1/people/{username}/followers/",
+    ):
+        assert {"count", "next", "previous", "results"} <= set(body(path)["properties"]), path
+    assert "credit_balance" in body("/api/v1/credits/")["properties"]
+    assert set(body("/api/v1/threads/{thread_id}/messages/")["properties"]) == {"next", "previous", "results"}
+
+
 def _community() -> str:
     """A member with something of everything, so detail routes hit real objects some of the time:
     two offers, an ask, a connection each way, a thread with a message, a follower. Built through
