@@ -688,6 +688,8 @@ def render_doc() -> str:
         'stored in the user\'s event log and replayed by `resume`; **ephemeral** ones have `"id": null` and',
         "are never replayed. `publish` refuses a type that is not listed here, and the test suite checks",
         "every event it publishes against these schemas. `timestamp` is an ISO 8601 UTC string.",
+        "The same catalogue, as an AsyncAPI 3.0 document of the whole protocol (server and client frames,",
+        "auth, close codes), is served at `GET /api/asyncapi/` (`?format=yaml`; realtime/asyncapi.py).",
         "",
         "| type | durable | when | who receives it | specified in |",
         "| --- | --- | --- | --- | --- |",
