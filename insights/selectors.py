@@ -51,7 +51,7 @@ METRICS: tuple[MetricInfo, ...] = (
         "Active offers",
         "count",
         "Offers that are active now (status active, not archived), counted from when they were first "
-        "published: a bucket's value is how many of them had been published by its end; `added`, how many "
+        "published: a bucket's value is how many of them had been published by its end; 'added', how many "
         "were published in it. An offer paused or archived since drops out of every bucket (offers keep no "
         "status history). Current value: active offers now.",
     ),
@@ -76,7 +76,7 @@ METRICS: tuple[MetricInfo, ...] = (
         "People helped",
         "count",
         "The community's \"helped X people\": completed connections (each adds one to its helper's "
-        "helped_count), as a running total at each bucket's end; `added`, the helps completed in the "
+        "helped_count), as a running total at each bucket's end; 'added', the helps completed in the "
         "bucket. Current value: all helps completed so far.",
     ),
     MetricInfo(
@@ -84,7 +84,7 @@ METRICS: tuple[MetricInfo, ...] = (
         "Follows",
         "count",
         "Creator follower growth: follows that exist now, as a running total at each bucket's end; "
-        "`added`, follows made in the bucket (an unfollow removes the follow from every bucket). "
+        "'added', follows made in the bucket (an unfollow removes the follow from every bucket). "
         "Current value: all follows now.",
     ),
     MetricInfo(
