@@ -277,5 +277,7 @@ def asyncapi_view(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "yaml":
         import yaml
 
-        return HttpResponse(yaml.safe_dump(document, sort_keys=False), content_type="application/yaml")
+        return HttpResponse(
+            yaml.safe_dump(document, sort_keys=False, allow_unicode=True), content_type="application/yaml"
+        )
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
