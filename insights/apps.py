@@ -9,3 +9,10 @@ class InsightsConfig(AppConfig):
     name = "insights"
     label = "insights"
     verbose_name = "Community health"
+
+    def ready(self) -> None:
+        # A link to /admin/health/ on the admin index, unless another app already set the index.
+        from django.contrib import admin
+
+        if admin.site.index_template is None:
+            admin.site.index_template = "admin/insights/index.html"

@@ -314,3 +314,10 @@ def test_admin_page_falls_back_on_bad_parameters(client):
     response = client.get(reverse("admin-health"), {"bucket": "year", "buckets": "x"})
     assert response.status_code == 200
     assert response.context["bucket"] == "week" and response.context["buckets"] == 12
+
+
+def test_the_admin_index_links_the_page(client):
+    client.force_login(staff())
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert f'href="{reverse("admin-health")}"' in response.content.decode()
