@@ -62,6 +62,23 @@ def _integration_gate(request) -> None:
         _require("REDIS_URL", "Redis", 6379, lambda: bool(settings.REDIS_URL))
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix() -> None:
+    """Under pytest-xdist, TEST_DATABASE_NAME already ends in the worker's `_gw<n>`
+    (tests/xdist_isolation.py), so pytest-django adds no second suffix.
+
+    This runs just before the test database is created. A PostgreSQL connection pool built
+    earlier (a request served at collection time: tests/config/test_schemathesis.py loads the
+    served schema) connects to DATABASE_URL's own database, and Django keeps it across the switch
+    to the test database (it only closes pools when cloning or destroying one): close it, so the
+    test database gets a pool of its own."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "postgresql":
+            connection.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     """Test users are many; the production hasher costs ~0.3 s each. Tests of password rules

@@ -24,10 +24,33 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Under pytest-xdist each worker takes its ports from a range of its own, below the kernel's
+# ephemeral range (32768-60999, where `bind(0)` and outgoing connections get theirs): a port one
+# worker found free and is about to hand to a server cannot be taken by another worker meanwhile.
+WORKER_PORTS_START, WORKER_PORTS_SPAN = 10_000, 1_400  # 16 workers: 10000-32399
+_next_port: dict[int, int] = {}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    n = int(worker[2:]) % 16
+    low = WORKER_PORTS_START + n * WORKER_PORTS_SPAN
+    # Walk the range from a per-process start (pid), never handing out the same port twice in a row.
+    offset = _next_port.get(n, os.getpid() % WORKER_PORTS_SPAN)
+    for i in range(WORKER_PORTS_SPAN):
+        port = low + (offset + i) % WORKER_PORTS_SPAN
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _next_port[n] = (offset + i + 1) % WORKER_PORTS_SPAN
+        return port
+    raise RuntimeError(f"no free port in {low}-{low + WORKER_PORTS_SPAN - 1} (worker {worker})")
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition", interval: float = 0.1):
