@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
 
         # Celery task outcomes and queue lag, database connections opened (core/metrics.py).
         metrics.connect_signals()
+        # The request id into the Celery tasks a request starts, and one log line per task (core/logs.py).
+        from core import logs
+
+        logs.connect_signals()

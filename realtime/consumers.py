@@ -28,7 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 
-from core import metrics
+from core import logs, metrics
 from core.errors import DEPENDENCY_ERRORS, DomainError
 from messaging.selectors import thread_get_for_user
 from messaging.services import thread_mark_read
@@ -231,6 +231,9 @@ class EventConsumer(AsyncWebsocketConsumer):
             raise asyncio.CancelledError() from exc
 
     async def __call__(self, scope, receive, send):
+        # The socket's request id (the handshake's X-Request-ID, else a new one), bound for its log
+        # lines; one `ws.session` line when it ends (core/logs.py).
+        self._session = logs.SocketSession(scope)
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -244,6 +247,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                     task.cancel()
             _open_sockets.discard(getattr(self, "channel_name", ""))
             self._unmeter()
+            self._session.end(self.user_id)
 
     def _unmeter(self) -> None:
         # This socket leaves the open-sockets and presence-entries gauges, once (core/metrics.py).
@@ -315,6 +319,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                 await self._error("invalid", "last_event_id must be an integer.")
 
     async def _refuse(self, code: int) -> None:
+        self._session.close_code = code
         metrics.WS_CONNECTIONS.labels(str(code)).inc()
         await self.accept()
         await self.close(code=code)
@@ -355,6 +360,8 @@ class EventConsumer(AsyncWebsocketConsumer):
         return user, head
 
     async def websocket_disconnect(self, message: dict) -> None:
+        if self._session.close_code is None:
+            self._session.close_code = message.get("code")
         await self._cleanup()
         raise StopConsumer()
 
@@ -392,6 +399,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             async with asyncio.timeout(self._send_timeout):
                 await self.send(text_data=json.dumps(envelope))
             metrics.frame_out(envelope["type"])
+            self._session.frames_out += 1
         except TimeoutError:
             await self._drop(CLOSE_SLOW_CONSUMER)
 
@@ -409,6 +417,8 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     async def _drop(self, code: int) -> None:
         """Close with `code` and stop this consumer now (the frames after are not processed)."""
+        if self._session.close_code is None:
+            self._session.close_code = code
         if not self._closed:
             self._closed = True
             try:
@@ -544,6 +554,7 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     # --- reading -----------------------------------------------------------------------------
     async def websocket_receive(self, message: dict) -> None:
+        self._session.frames_in += 1
         if self._closed:
             return
         text, data = message.get("text"), message.get("bytes")
