@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from notifications import texts
 from notifications.delivery import daily_count, sms_deliver, sms_fallback_decide
+from notifications.links import tracked_sms_text
 from notifications.models import Notification, NotificationPreference, SmsMessage, SmsOptOut
 from notifications.quiet import quiet_until
 from notifications.services import notification_create
@@ -38,13 +39,15 @@ def test_offline_verified_user_gets_the_sms_on_commit(sms_outbox, django_capture
     user = phone_user()
     with django_capture_on_commit_callbacks(execute=True):
         note = _notify(user)
-    assert sms_outbox == [{"to": user.phone_number, "body": note.sms_text, "sid": sms_outbox[0]["sid"]}]
+    # The SMS carries the page's link as a tracked one (tests/notifications/test_sms_links.py).
+    assert sms_outbox == [{"to": user.phone_number, "body": tracked_sms_text(note), "sid": sms_outbox[0]["sid"]}]
     assert note.sms_text.endswith("Reply in app: https://collective.example/connections/7")
+    assert sms_outbox[0]["body"].startswith(note.sms_text.removesuffix("connections/7") + "n/")
     sms = SmsMessage.objects.get()
     assert (sms.status, sms.to, sms.body, sms.provider_sid) == (
         "sent",
         user.phone_number,
-        note.sms_text,
+        tracked_sms_text(note),
         sms_outbox[0]["sid"],
     )
     assert sms.notification_id == note.pk and sms.purpose == "notification" and sms.attempts == 1
@@ -206,7 +209,7 @@ def test_quiet_hours_hold_the_sms_until_they_end_then_send(sms_outbox):
     morning = sms_fallback_decide(notification_id=note.pk, now=dt.datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
     assert morning.action == "send"
     assert sms_deliver(sms_id=morning.sms_id) == "sent"
-    assert [m["body"] for m in sms_outbox] == [note.sms_text]
+    assert [m["body"] for m in sms_outbox] == [tracked_sms_text(note)]
 
 
 def test_the_sweep_sends_held_sms_once_their_hold_is_over(sms_outbox):
@@ -219,7 +222,7 @@ def test_the_sweep_sends_held_sms_once_their_hold_is_over(sms_outbox):
         sms_state="held", sms_hold_until=timezone.now() + dt.timedelta(hours=1)
     )
     assert sms_release_held.apply().get() == 1
-    assert [m["body"] for m in sms_outbox] == [due.sms_text]
+    assert [m["body"] for m in sms_outbox] == [tracked_sms_text(due)]
     assert _state(later)[0] == "held"
 
 

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from notifications import texts
+from notifications.links import tracked_sms_text
 from notifications.models import Notification, SmsMessage
 from notifications.services import notification_create
 from notifications.sms import SmsPermanentError, SmsTransientError, backend_path
@@ -54,7 +55,7 @@ def test_a_notification_sms_reaches_twilio_as_the_real_client_sends_it(fake_twil
     assert req.form == {
         "To": user.phone_number,
         "From": "+15005550006",
-        "Body": note.sms_text,
+        "Body": tracked_sms_text(note),  # the page's link as a tracked one (notifications/links.py)
         "StatusCallback": "https://collective.example/api/v1/sms/status/",
     }
     sms = SmsMessage.objects.get()
