@@ -73,7 +73,7 @@ def test_a_fresh_database_gets_a_living_community_once():
     }
     inquired = Offer.objects.get(title__startswith="LLM evaluation spreadsheet")
     assert inquired.connection_count == 1
-    assert Ask.objects.get(title__startswith="Beta testers").response_count == 1
+    assert Ask.objects.get(title__startswith="Beta testers for contract review").response_count == 1
     assert Ask.objects.get(title__startswith="Feedback on my first").status == "fulfilled"
     completed = connections.filter(status="completed")
     assert completed.count() == 2 and all(c.initiator_rating and c.responder_rating for c in completed)

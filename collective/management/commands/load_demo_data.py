@@ -305,7 +305,12 @@ FOLLOWS: tuple[tuple[str, str], ...] = (
     ("maya", "priya"),
 )
 
-ONBOARDED = ("maya", "priya", "leo")  # onboarding with Ava completed
+# Onboarding with Ava completed: the member's answers (an ask chip, a skill chip of onboarding/script.py).
+ONBOARDED: dict[str, tuple[str, str]] = {
+    "maya": ("tools", "skill-beta-testing"),
+    "priya": ("beta_testers", "skill-code-review"),
+    "leo": ("advice", "skill-marketing"),
+}
 ONBOARDING_STARTED = ("jun",)  # started, left at its first question
 
 
@@ -379,8 +384,8 @@ class Command(BaseCommand):
                 ask_set_status(ask=ask, actor=ask.user, status="fulfilled")
         for follower, following in FOLLOWS:
             follow_create(follower=users[follower], following=users[following])
-        for username in ONBOARDED:
-            self._onboard(users[username])
+        for username, (ask_chip, skill_chip) in ONBOARDED.items():
+            self._onboard(users[username], ask_chip=ask_chip, skill_chip=skill_chip)
         for username in ONBOARDING_STARTED:
             onboarding_start(user=users[username])
         return [
@@ -394,12 +399,12 @@ class Command(BaseCommand):
         ]
 
     @staticmethod
-    def _onboard(user: User) -> None:
+    def _onboard(user: User, *, ask_chip: str, skill_chip: str) -> None:
         """Walk Ava's script as a member would: welcome, an ask type, a skill, then agree."""
         from messaging.models import Message
 
         onboarding_start(user=user)
-        for values in (None, ["advice"], ["skill-writing"], None):
+        for values in (None, [ask_chip], [skill_chip], None):
             session = onboarding_session_get(user=user)
             assert session is not None and session.current_message_id is not None
             message = Message.objects.get(pk=session.current_message_id)
