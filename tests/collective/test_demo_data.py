@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from collective.management.commands.load_demo_data import CONNECTIONS, DEMO_PASSWORD, MEMBERS, ONBOARDED
 from collective.models import Ask, Connection, Follow, Offer, User
 from collective.models.connections import ConnectionStatus
 from messaging.models import Message
+from onboarding.management.commands.load_demo_data import CONNECTIONS, DEMO_PASSWORD, MEMBERS, ONBOARDED
 from onboarding.models import OnboardingSession
 from realtime.models import Event
 from tests.factories import UserFactory

@@ -8,6 +8,9 @@ onboarding with Ava completed by some. Everything goes through the services the 
 `onboarding_answer`, ...), so counters, points, threads, notifications and the event log are as
 real use leaves them.
 
+It lives in `onboarding`, the domain app that already builds on `collective` and `messaging` (Ava):
+in `collective` it would make the packages import each other (tests/test_layering.py).
+
 Safe by default: one transaction (all or nothing); a second run finds the demo members and
 changes nothing; and it refuses to run against a database that is not SQLite while DEBUG is off
 (a production database) unless `--force` is given. Every demo member's password is
