@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 
+from core.admin import ReadOnlyAdmin
+
 from .models import (
     AgentProfile,
     Ask,
@@ -169,17 +171,8 @@ from .models import (  # noqa: E402
 )
 
 
-class _LedgerAdmin(ModelAdmin):
+class _LedgerAdmin(ReadOnlyAdmin):
     """Append-only rows: viewable, never added or changed by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PointsTransaction)

@@ -12,6 +12,7 @@ class MessagingCode(ErrorCode):
     EDIT_WINDOW_CLOSED = "edit_window_closed", "A message can be edited only within … minutes of sending. (403)"
     INVALID_CURSOR = "invalid_cursor", "Invalid cursor. (400)"
     MESSAGE_DELETED = "message_deleted", "A deleted message cannot be edited. (409)"
+    MESSAGE_HIDDEN = "message_hidden", "A message hidden by a moderator cannot be edited. (409)"
     MESSAGE_NOT_IN_THREAD = "message_not_in_thread", "This message is not in this thread. (400)"
     NOT_SENDER = "not_sender", "Only the sender can change a message. (403)"
     SELF_THREAD = "self_thread", "You cannot open a conversation with yourself. (400)"

@@ -71,6 +71,17 @@ class MessageDeleted(DomainEvent):
 
 
 @dataclass(frozen=True)
+class MessageHidden(DomainEvent):
+    """A moderator hid the message (`services.message_hide`). Live sessions learn it from the
+    `MessageEdited` announced beside it (`message.updated`); this one is for what kept a copy of
+    the body elsewhere, e.g. a "new message" notification's preview."""
+
+    message_id: int
+    thread_id: int
+    moderator_id: int
+
+
+@dataclass(frozen=True)
 class ThreadRead(DomainEvent):
     """`user_id`'s read marker in the thread moved forward to `message_id`; `to_end`: it is now at
     (or past) the thread's last message. Fan-out: `thread.read` to `participant_ids`."""

@@ -92,9 +92,18 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Moderation (docs/messaging.md, "Hidden messages"): a hidden message is served with a
+    # placeholder body; what the sender wrote waits in `hidden_content` (body, body_html,
+    # attachments) for the moderators, and comes back if one unhides it.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_content = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        permissions = [("moderate_message", "Can hide and unhide messages")]
         indexes = [models.Index(fields=["thread", "-id"], name="message_thread_newest")]
         constraints = [
             # Idempotent sends: one message per (sender, client_id), also under concurrent requests.
@@ -122,3 +131,32 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class ModerationKind(models.TextChoices):
+    HIDE = "hide", "Hide"
+    UNHIDE = "unhide", "Unhide"
+
+
+class ModerationAction(models.Model):
+    """The audit row of one moderation action on a message (append-only: `services.message_hide`
+    and `message_unhide` write it, the admin only shows it)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="moderation_actions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="moderation_actions"
+    )
+    action = models.CharField(max_length=16, choices=ModerationKind.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["message", "-id"], name="moderation_message_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} message #{self.message_id} by user {self.moderator_id}"

@@ -24,8 +24,8 @@ from core.sql import prebuilt
 from messaging.errors import MessagingCode
 
 from . import conf, validation
-from .events import MessageDeleted, MessageEdited, MessageSent, ThreadRead
-from .models import Message, Thread, ThreadMembership
+from .events import MessageDeleted, MessageEdited, MessageHidden, MessageSent, ThreadRead
+from .models import Message, ModerationAction, ModerationKind, Thread, ThreadMembership
 from .rendering import render_body
 
 logger = logging.getLogger(__name__)
@@ -479,6 +479,8 @@ def message_edit(*, thread: Thread, user, message_id: int, body: str) -> Message
     message = _own_message(thread=thread, user=user, message_id=message_id)
     if message.deleted_at is not None:
         raise Conflict("A deleted message cannot be edited.", code=MessagingCode.MESSAGE_DELETED)
+    if message.hidden_at is not None:
+        raise Conflict("A message hidden by a moderator cannot be edited.", code=MessagingCode.MESSAGE_HIDDEN)
     window = conf.get("EDIT_WINDOW_SECONDS")
     if timezone.now() - message.created_at > timedelta(seconds=window):
         raise Forbidden(
@@ -514,8 +516,9 @@ def message_delete(*, thread: Thread, user, message_id: int) -> Message:
     message.body = ""
     message.body_html = ""
     message.attachments = []
+    message.hidden_content = None  # deleted by its sender: gone for the moderators too
     message.deleted_at = timezone.now()
-    message.save(update_fields=["body", "body_html", "attachments", "deleted_at"])
+    message.save(update_fields=["body", "body_html", "attachments", "hidden_content", "deleted_at"])
     announce(
         MessageDeleted(
             message_id=message.pk,
@@ -525,6 +528,82 @@ def message_delete(*, thread: Thread, user, message_id: int) -> Message:
             message=message,
         )
     )
+    return message
+
+
+# --- moderation (docs/messaging.md, "Hidden messages") ---------------------------------------
+
+MODERATE_PERMISSION = "messaging.moderate_message"
+HIDDEN_BODY = "This message was hidden by a moderator."
+
+
+def _moderated(*, message_id: int, moderator) -> Message:
+    if not (moderator.is_active and moderator.is_staff and moderator.has_perm(MODERATE_PERMISSION)):
+        raise Forbidden("Only a moderator can hide or unhide a message.", code=CoreCode.PERMISSION_DENIED)
+    message = Message.objects.select_for_update().select_related("thread").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.", code=CoreCode.NOT_FOUND)
+    return message
+
+
+def _announce_update(message: Message) -> None:
+    # A hidden or restored message reaches live sessions as `message.updated` (its new body).
+    announce(
+        MessageEdited(
+            message_id=message.pk,
+            thread_id=message.thread_id,
+            sender_id=message.sender_id,
+            participant_ids=message.thread.participant_ids,
+            message=message,
+        )
+    )
+
+
+@transaction.atomic
+def message_hide(*, message_id: int, moderator, reason: str = "") -> Message:
+    """Hide a message from its thread's participants: it is served with the placeholder
+    `HIDDEN_BODY` and no attachments; what the sender wrote is kept in `hidden_content` for the
+    moderators. Writes a `ModerationAction` audit row and publishes `message.updated`.
+    Idempotent (a hidden or deleted message is returned as is, with no audit row).
+    Raises Forbidden unless `moderator` is staff with `messaging.moderate_message`."""
+    message = _moderated(message_id=message_id, moderator=moderator)
+    if message.hidden_at is not None or message.deleted_at is not None:
+        return message
+    message.hidden_content = {
+        "body": message.body,
+        "body_html": message.body_html,
+        "attachments": message.attachments,
+    }
+    message.body = HIDDEN_BODY
+    message.body_html = render_body(HIDDEN_BODY)
+    message.attachments = []
+    message.hidden_at = timezone.now()
+    message.hidden_by = moderator
+    message.save(update_fields=["body", "body_html", "attachments", "hidden_content", "hidden_at", "hidden_by"])
+    ModerationAction.objects.create(message=message, moderator=moderator, action=ModerationKind.HIDE, reason=reason)
+    _announce_update(message)
+    announce(MessageHidden(message_id=message.pk, thread_id=message.thread_id, moderator_id=moderator.pk))
+    return message
+
+
+@transaction.atomic
+def message_unhide(*, message_id: int, moderator, reason: str = "") -> Message:
+    """Undo `message_hide`: the sender's body, HTML and attachments come back. Writes a
+    `ModerationAction` audit row and publishes `message.updated`. Idempotent (a message not
+    hidden is returned as is, with no audit row)."""
+    message = _moderated(message_id=message_id, moderator=moderator)
+    if message.hidden_at is None:
+        return message
+    content = message.hidden_content or {}
+    message.body = content.get("body", "")
+    message.body_html = content.get("body_html", "")
+    message.attachments = content.get("attachments", [])
+    message.hidden_content = None
+    message.hidden_at = None
+    message.hidden_by = None
+    message.save(update_fields=["body", "body_html", "attachments", "hidden_content", "hidden_at", "hidden_by"])
+    ModerationAction.objects.create(message=message, moderator=moderator, action=ModerationKind.UNHIDE, reason=reason)
+    _announce_update(message)
     return message
 
 

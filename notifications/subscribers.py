@@ -24,7 +24,7 @@ from collective.events import (
     ProposalChanged,
 )
 from core.events import subscribe
-from messaging.events import MessageSent, ThreadRead
+from messaging.events import MessageHidden, MessageSent, ThreadRead
 from payments.events import PaymentChanged
 
 from . import triggers
@@ -40,6 +40,7 @@ def register() -> None:
     subscribe(PointsUnlocked, triggers.on_points_unlock)
     subscribe(MessageSent, triggers.on_message_sent)
     subscribe(ThreadRead, triggers.on_thread_read)
+    subscribe(MessageHidden, triggers.on_message_hidden)
     # The code's SMS record is written in the verification's transaction (and a number that
     # opted out is refused there, rolling the code back); the send is queued on commit (outbox).
     subscribe(PhoneVerificationRequested, triggers.on_phone_verification_requested)

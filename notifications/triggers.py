@@ -40,7 +40,7 @@ from collective.services.connections import connection_helper_id
 from collective.services.negotiation import money_text
 from core.errors import DomainError
 from core.outbox import enqueue_on_commit
-from messaging.events import MessageSent, ThreadRead
+from messaging.events import MessageHidden, MessageSent, ThreadRead
 from payments.events import PaymentChanged
 
 from . import texts
@@ -254,6 +254,13 @@ def on_message_sent(event: MessageSent) -> Notification | None:
         thread=event.thread_id,
         data={"thread": event.thread_id, "message": event.message_id},
     )
+
+
+def on_message_hidden(event: MessageHidden) -> int:
+    """A moderator hid the message: its "new message" notification keeps no preview of it."""
+    return Notification.objects.filter(
+        kind=K.NEW_MESSAGE, thread_id=event.thread_id, data__message=event.message_id
+    ).update(body="")
 
 
 def on_thread_read(event: ThreadRead) -> int:

@@ -5,18 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin as _ReadOnly
 from payments.models import CreditPack, LedgerEntry, Payment, PayoutAccount, StripeEvent
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CreditPack)
@@ -31,6 +21,8 @@ class PaymentAdmin(_ReadOnly):
     list_filter = ["kind", "status", "currency"]
     search_fields = ["stripe_payment_intent_id", "stripe_checkout_session_id", "buyer__username", "seller__username"]
     raw_id_fields = ["buyer", "seller", "connection", "offer"]
+    list_select_related = ["buyer", "seller"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(LedgerEntry)
@@ -38,6 +30,9 @@ class LedgerEntryAdmin(_ReadOnly):
     list_display = ["id", "entry_type", "amount_cents", "currency", "user", "payment", "stripe_object_id", "created_at"]
     list_filter = ["entry_type", "currency"]
     search_fields = ["stripe_object_id", "user__username"]
+    list_select_related = ["user", "payment"]
+    raw_id_fields = ["user", "payment"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(StripeEvent)
@@ -58,3 +53,4 @@ class PayoutAccountAdmin(_ReadOnly):
         "updated_at",
     ]
     search_fields = ["stripe_account_id", "user__username"]
+    list_select_related = ["user"]
