@@ -7,6 +7,7 @@ captured from a handler on the root logger."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -14,14 +15,17 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.http import HttpResponse
 from django.urls import include, path
 
 import config.urls
+from config.asgi import application  # here, not in a test: its django.setup() reconfigures logging
 from core import logs
 from tests.conftest import client_for
 from tests.factories import OfferFactory, UserFactory
 from tests.fakes.sms import eager_celery  # noqa: F401
+from tests.realtime.conftest import expect_close
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -170,3 +174,23 @@ def test_eager_tasks_started_by_a_request_log_its_id(log_lines, eager_celery):
     assert all(line["state"] == "SUCCESS" and line["task_id"] for line in tasks)
     # The request's own line follows, still with its id (the task did not unbind it).
     assert log_lines.requests()[-1]["request_id"] == "eager-task-1"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_socket_logs_its_session_with_the_handshake_id(log_lines):
+    comm = WebsocketCommunicator(application, "/ws/?ticket=not-a-ticket", headers=[(b"x-request-id", b"ws-refused-1")])
+    await comm.connect()
+    assert await expect_close(comm) == 4401
+    await comm.disconnect()  # as a server does after the close: the consumer ends
+
+    def sessions() -> list[dict]:
+        return [line for line in log_lines.all() if line["event"] == "ws.session"]
+
+    for _ in range(50):  # the consumer's task finishes just after the disconnect is handed over
+        if sessions():
+            break
+        await asyncio.sleep(0.05)
+    (session,) = sessions()
+    assert session["request_id"] == "ws-refused-1" and session["close_code"] == 4401
+    assert session["user_id"] is None and session["frames_in"] == 0 and session["frames_out"] == 0
+    assert logs.current_request_id() is None  # the socket's binding stayed in its own task
