@@ -158,16 +158,26 @@ def community(django_db_setup, django_db_blocker) -> Iterator[str]:
     """The community, made once for the module inside a transaction rolled back at its end (as
     Django's TestCase.setUpClass does); each test's own transaction is a savepoint inside it, so
     what one operation's requests write is gone before the next. Yields the member's token."""
-    from django.db import transaction
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, transaction
 
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield _community()
+            token = _community()
+            # The WSGI application closes the connection at each request's start and end; inside
+            # the test's transaction that would end it (PostgreSQL: "Cannot open a new connection
+            # in an atomic block"). Django's own test client detaches the handler the same way
+            # (and attaches it again after each of its requests: so this comes after _community).
+            request_started.disconnect(close_old_connections)
+            request_finished.disconnect(close_old_connections)
+            yield token
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
