@@ -93,9 +93,15 @@ INSTALLED_APPS = [
     "notifications",
     "realtime",
     "web",
+    "insights",  # community health: staff API and admin page (docs/operations.md)
 ]
 
 MIDDLEWARE = [
+    # First: counts every request by route template and status, and times it (core/metrics_view.py).
+    "core.metrics_view.MetricsMiddleware",
+    # The request id (X-Request-ID, taken or made) on every response and log line; the access log
+    # line of each request (core/logs.py). Before anything that may answer on its own.
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /static/ under uvicorn/daphne with DEBUG off (admin, browsable API, API docs, web/): WhiteNoise,
     # adapted to ASGI (web/staticfiles.py); STATIC below.
@@ -336,7 +342,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # declares every error status (core/schema.py)
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {
@@ -364,6 +370,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # core/schema.py: read-only properties carry no default; then drf-spectacular's enum naming.
+    "POSTPROCESSING_HOOKS": ["core.schema.postprocess", "drf_spectacular.hooks.postprocess_schema_enums"],
     # Several models have a `status` with its own choices: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "collective.models.offers.OfferStatus",
@@ -462,12 +470,31 @@ REALTIME: dict[str, Any] = {
     "MAX_SOCKETS_PER_USER": env_int("REALTIME_MAX_SOCKETS_PER_USER", 20),
 }
 
+# Structured logs (core/logs.py, docs/operations.md "Logs"): one JSON object per line in production,
+# key=value text for a terminal with DEBUG on (`make dev`); LOG_FORMAT=json|console chooses.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("console" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"structured": {"()": "core.logs.formatter", "format": LOG_FORMAT}},
     "filters": {"client_errors": {"()": "core.log_filters.ClientErrorFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["client_errors"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+# The worker logs through the handler above too (with the task's request id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Error tracking (core/sentry.py, docs/operations.md "Error tracking"): only with SENTRY_DSN set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from core.sentry import init as _sentry_init
+
+    _sentry_init(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT"),
+        release=os.environ.get("SENTRY_RELEASE"),
+        traces=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+    )

@@ -29,6 +29,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from collective.models import User
+from core import metrics
+from notifications.links import tracked_sms_text
 from notifications.sms import SmsPermanentError, SmsTransientError, get_backend
 from realtime.presence import is_online
 
@@ -52,6 +54,7 @@ def _skip(notification: Notification, reason: str) -> Decision:
     Notification.objects.filter(pk=notification.pk).update(
         sms_state=SmsState.SKIPPED, sms_reason=reason, sms_hold_until=None
     )
+    metrics.SMS_SKIPPED.labels(reason).inc()
     return Decision("skip", reason)
 
 
@@ -106,6 +109,7 @@ def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None)
         Notification.objects.filter(pk=notification.pk).update(
             sms_state=SmsState.HELD, sms_reason="quiet_hours", sms_hold_until=until
         )
+        metrics.SMS_SKIPPED.labels("quiet_hours").inc()  # held: sent when the quiet hours end
         return Decision("hold", "quiet_hours", hold_until=until)
     limit = conf.get("SMS_DAILY_LIMIT")
     if daily_count(user.pk, now) >= limit:
@@ -116,7 +120,7 @@ def sms_fallback_decide(*, notification_id: int, now: dt.datetime | None = None)
         user=user,
         notification=notification,
         to=user.phone_number,
-        body=notification.sms_text,
+        body=tracked_sms_text(notification),  # the link is the tracked /n/<token> (links.py)
         created_at=now,
     )
     Notification.objects.filter(pk=notification.pk).update(sms_state=SmsState.SENT, sms_reason="", sms_hold_until=None)
@@ -151,9 +155,11 @@ def sms_deliver(*, sms_id: int) -> str:
         SmsMessage.objects.filter(pk=sms_id, status=SmsStatus.SENDING).update(
             status=SmsStatus.QUEUED, provider=backend.name, error_code=exc.code[:16], error_message=exc.message[:500]
         )
+        metrics.SMS_FAILED.labels("transient").inc()
         raise
     except SmsPermanentError as exc:
         logger.warning("SMS %s refused by %s: %s %s", sms_id, backend.name, exc.code, exc.message)
+        metrics.SMS_FAILED.labels("permanent").inc()
         SmsMessage.objects.filter(pk=sms_id).update(
             status=SmsStatus.FAILED, provider=backend.name, error_code=exc.code[:16], error_message=exc.message[:500]
         )
@@ -167,14 +173,16 @@ def sms_deliver(*, sms_id: int) -> str:
         error_message="",
         sent_at=timezone.now(),
     )
+    metrics.SMS_SENT.labels(sms.purpose).inc()
     return SmsStatus.SENT
 
 
 def sms_give_up(*, sms_id: int, reason: str) -> None:
     """Retries exhausted: record the failure."""
-    SmsMessage.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(
+    if SmsMessage.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(
         status=SmsStatus.FAILED, error_message=reason[:500]
-    )
+    ):
+        metrics.SMS_FAILED.labels("gave_up").inc()
 
 
 def sms_expire_stuck(*, now: dt.datetime | None = None) -> int:
