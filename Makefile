@@ -14,7 +14,7 @@ export SITE_URL
 LOCKS  := requirements.lock requirements-dev.lock
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install migrate reference-data worker beat bench bench-render check-compose stripe-fake
+.PHONY: run dev test lint install migrate reference-data demo worker beat bench bench-render check-compose stripe-fake
 
 $(STAMP): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ migrate: install
 reference-data: migrate
 	$(BIN)/python manage.py load_reference_data
 
+## make demo: migrations, reference data and a small demo community (onboarding/management/commands/
+## load_demo_data.py; idempotent; refuses a non-SQLite database with DEBUG off); then `make run`
+demo: reference-data
+	$(BIN)/python manage.py load_demo_data
+	@echo "Now \`make run\` (or \`make dev\`) and open http://$(HOST):$(PORT)/ — log in as maya / ask-and-offer-demo"
+
 ## make run: set up everything from a fresh clone and serve HTTP + WebSocket on $(HOST):$(PORT)
 run: reference-data
 	@echo "Serving on http://$(HOST):$(PORT)/ (API docs: /api/docs/, WebSocket: /ws/) with $(SERVER)"
@@ -40,17 +46,32 @@ else
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 endif
 
+## make dev: `make run` for development: auto-reload on a change to a .py file (uvicorn --reload,
+## watchfiles), DEBUG on, human-readable logs (LOG_FORMAT=console)
+DEV_RELOAD_DIRS ?= config core collective messaging notifications realtime payments onboarding web
+dev: reference-data
+	@echo "Serving on http://$(HOST):$(PORT)/ with auto-reload (DEBUG on, console logs)"
+	DEBUG=true LOG_FORMAT=console exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+		--reload $(foreach d,$(DEV_RELOAD_DIRS),--reload-dir $(d)) --reload-include '*.html' \
+		--ws-max-size 65536 --no-proxy-headers
+
+# pytest-xdist workers of each pass of `make test` (`-n`; 0 = serial): each worker has its own test
+# database, Redis index and ports (tests/xdist_isolation.py); a test module stays on one worker
+# (--dist loadfile: module-scoped servers and browsers start once).
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
 ## make test: the whole suite on embedded defaults, then against PostgreSQL + Redis when
 ## DATABASE_URL and REDIS_URL are set (integration tests skip, saying why, when they are not).
 test: install
 	@echo "== 1/2: embedded defaults (SQLite, in-memory channel layer, eager Celery) =="
-	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -m "not integration" $(XDIST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	@if [ -n "$$DATABASE_URL" ] || [ -n "$$REDIS_URL" ]; then \
 	  echo "== 2/2: PostgreSQL ($${DATABASE_URL:-unset}) + Redis ($${REDIS_URL:-unset}): whole suite =="; \
-	  TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_collective} $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_collective} $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS); \
 	else \
 	  echo "== 2/2: integration tests: DATABASE_URL / REDIS_URL unset, so they report as skipped =="; \
-	  $(BIN)/python -m pytest -m integration $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
+	  $(BIN)/python -m pytest -m integration $(XDIST) $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
 	fi
 
 ## make lint: ruff (lint and format check) over the whole tree, mypy (django-stubs, drf-stubs) over

@@ -313,7 +313,9 @@ def pool_sample(force: bool = False) -> None:
         wrapper = connections["default"]
         if "pool" not in wrapper.settings_dict.get("OPTIONS", {}):
             return
-        pool = getattr(wrapper, "pool", None)  # the PostgreSQL backend's psycopg_pool.ConnectionPool
+        # The PostgreSQL backend's psycopg_pool.ConnectionPool, if this process has opened it: read
+        # from the class's registry, since the `pool` property would create (and connect) one.
+        pool = getattr(type(wrapper), "_connection_pools", {}).get(wrapper.alias)
         if pool is None:
             return
         stats = pool.get_stats()
