@@ -116,9 +116,9 @@ repeated_pattern = st.tuples(
 
 
 def check_render(text: str) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()
     html = render_markdown(text)
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     assert elapsed < RENDER_BOUND, f"{len(text)} chars: {elapsed * 1000:.0f} ms"
     assert isinstance(html, str)
     assert_safe(html)
@@ -154,18 +154,20 @@ def test_render_repeated_patterns_up_to_the_maximum_length(text):
 _factory = APIRequestFactory()
 # A cursor arrives in the query string; servers cap a request line well below this.
 MAX_CURSOR = 8_000
+# CPU time of the parsing thread (time.thread_time): the suite's parallel workers and other
+# processes on the machine do not count, a super-linear parser does.
 PARSE_BOUND = 0.050
 
 
 def decode(cursor: str):
     request = Request(_factory.get("/api/v1/threads/1/messages/?" + urlencode({"cursor": cursor})))
-    start = time.perf_counter()
+    start = time.thread_time()
     try:
         result = MessageCursorPagination().decode_cursor(request)
     except DomainError as exc:  # a cursor the server did not make: 400 invalid_cursor, never a 500
         assert exc.code == "invalid_cursor" and exc.field == "cursor"
         result = None
-    assert time.perf_counter() - start < PARSE_BOUND
+    assert time.thread_time() - start < PARSE_BOUND
     return result
 
 
@@ -214,9 +216,9 @@ send_payloads = st.one_of(
 )
 @given(send_payloads)
 def test_plain_send_input_takes_any_payload(data):
-    start = time.perf_counter()
+    start = time.thread_time()
     result = plain_send_input(data)
-    assert time.perf_counter() - start < PARSE_BOUND
+    assert time.thread_time() - start < PARSE_BOUND
     if result is not None:
         body, client_id = result
         assert isinstance(body, str) and 0 < len(body) <= MAX_BODY and body.strip()
