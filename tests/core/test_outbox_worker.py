@@ -41,7 +41,7 @@ class Worker:
         return self.log.read_text(errors="replace")
 
     def connects(self) -> int:
-        return len(re.findall(r"INFO/MainProcess\] Connected to ", self.text()))
+        return len(re.findall(r"\bConnected to \S+://", self.text()))
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from notifications.links import tracked_sms_text
 from notifications.models import Notification, SmsMessage
 from tests.conftest import client_for
 from tests.factories import OfferFactory, UserFactory
@@ -115,8 +116,13 @@ def test_a_real_worker_sends_retries_and_respects_presence(worker, fake_twilio, 
         "@sarah wants to connect about your Logo design review. "
         f"Reply in app: https://collective.example/connections/{resp.data['id']}"
     )
-    assert req.form["Body"] == expected and req.form["To"] == owner.phone_number
-    assert sms.body == expected and sms.provider == "twilio" and sms.provider_sid.startswith("SM")
+    # The notification keeps the page's link; what is sent carries it as a tracked /n/<token> link
+    # (notifications/links.py), which redirects to that page.
+    assert note.sms_text == expected
+    sent = tracked_sms_text(note)
+    assert sent.startswith(expected.rsplit("https://", 1)[0] + "https://collective.example/n/")
+    assert req.form["Body"] == sent and req.form["To"] == owner.phone_number
+    assert sms.body == sent and sms.provider == "twilio" and sms.provider_sid.startswith("SM")
     note.refresh_from_db()
     assert note.sms_state == "sent"
 
