@@ -36,6 +36,7 @@ class Match(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "matches"  # the admin said "Matchs"
         constraints = [models.UniqueConstraint(fields=["ask", "offer"], name="unique_match_per_ask_offer")]
         indexes = [
             models.Index(fields=["notified_user", "notified_at"], name="match_notified_idx"),
