@@ -128,7 +128,12 @@ class RequestIdMiddleware:
     """Early in MIDDLEWARE: binds the request id, echoes it on the response, logs the request."""
 
     def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        # Here, not at the top: this module is imported by the LOGGING configuration, before the
+        # settings are ready.
+        from core.metrics_view import route_of
+
         self.get_response = get_response
+        self.route_of = route_of
 
     def __call__(self, request: Any) -> Any:
         started = time.perf_counter()
@@ -140,14 +145,12 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response[HEADER] = request_id
             status = response.status_code
-            match = getattr(request, "resolver_match", None)
-            route = (match.route or match.view_name or "unnamed") if match is not None else "unmatched"
             # A 5xx is a WARNING line here: its exception, if any, is logged at ERROR with its
             # traceback by Django (django.request); a 503 for an outage is not an error of ours.
             (access_logger.warning if status >= 500 else access_logger.info)(
                 "http.request",
                 method=request.method,
-                route=route,
+                route=self.route_of(request),
                 path=request.path,
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),

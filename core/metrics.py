@@ -171,6 +171,9 @@ EVENTS_DELIVERED = Counter(
     "Durable events written to a client's socket, by path: live (from the layer) or replay (from the log).",
     ["path"],
 )
+# Bound once: counted per frame written (realtime/consumers.py), where `labels()` would validate and lock.
+EVENTS_DELIVERED_LIVE = EVENTS_DELIVERED.labels("live")
+EVENTS_DELIVERED_REPLAY = EVENTS_DELIVERED.labels("replay")
 LAYER_FAILURES = Counter(
     "collective_channel_layer_failures_total",
     "Channel-layer operations that failed, by operation (send: a group_send of publish/publish_ephemeral; "

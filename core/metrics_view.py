@@ -67,6 +67,16 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def route_of(request: HttpRequest) -> str:
+    """A request's route label, bounded in number: the URL pattern that matched; "static" for
+    /static/ and "unmatched" for what was answered before or without URL resolution (WhiteNoise,
+    a CORS preflight, a 404). The metrics and the access log line (core/logs.py) both use it."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.route or match.view_name or "unnamed"
+    return "static" if request.path_info.startswith(_STATIC) else "unmatched"
+
+
 class MetricsMiddleware:
     """Counts every HTTP request by route template (`request.resolver_match.route`; "static" for
     /static/, "unmatched" when no URL matched), method and status, and observes its latency. First in MIDDLEWARE, so
@@ -78,11 +88,8 @@ class MetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        if match is not None:
-            route = match.route or match.view_name or "unnamed"
-        else:  # answered before URL resolution (WhiteNoise's /static/, a CORS preflight) or a 404
-            route = "static" if request.path_info.startswith(_STATIC) else "unmatched"
-        metrics.http_observe(route, request.method or "", response.status_code, time.perf_counter() - started)
+        metrics.http_observe(
+            route_of(request), request.method or "", response.status_code, time.perf_counter() - started
+        )
         metrics.pool_sample()
         return response

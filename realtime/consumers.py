@@ -493,7 +493,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                 return
         await self._send_envelope(envelope)
         self.cursor = eid
-        metrics.EVENTS_DELIVERED.labels("live").inc()
+        metrics.EVENTS_DELIVERED_LIVE.inc()
 
     async def _replay(self, after: int, upto: int | None = None, first: list[dict] | None = None) -> bool:
         """Send the logged events after `after` (to `upto`), in batches; False if the log has a
@@ -512,7 +512,7 @@ class EventConsumer(AsyncWebsocketConsumer):
                     return await self._resync()
                 await self._send_envelope(envelope)
                 cursor = self.cursor = envelope["id"]
-                metrics.EVENTS_DELIVERED.labels("replay").inc()
+                metrics.EVENTS_DELIVERED_REPLAY.inc()
             if len(rows) < batch:
                 break
         if upto is not None and cursor < upto:
