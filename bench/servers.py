@@ -1,4 +1,7 @@
-"""Starting and stopping the servers under test (daphne or uvicorn), one subprocess per process."""
+"""Starting and stopping the servers under test (daphne, uvicorn or granian), one subprocess per process.
+
+granian runs the app in a worker process under its own supervisor: CPU, memory and the profiler
+are taken over the supervisor and its children (`pids`)."""
 
 from __future__ import annotations
 
@@ -54,6 +57,26 @@ def command(server: str, app: str, port: int) -> list[str]:
             "--backlog",
             "4096",
         ]
+    if server == "granian":
+        # asginl: ASGI without the lifespan protocol, which Channels' router does not speak.
+        return [
+            str(BIN / "granian"),
+            "--interface",
+            "asginl",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+            APPS[app],
+        ]
     return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0", APPS[app]]
 
 
@@ -105,6 +128,7 @@ class Server:
                 "record",
                 "--pid",
                 str(self.proc.pid),
+                *(["--subprocesses"] if self.server == "granian" else []),
                 "--rate",
                 "200",
                 "--nonblocking",
@@ -123,17 +147,40 @@ class Server:
         with urllib.request.urlopen(self.base + "/__bench__/stats", timeout=10) as resp:
             return json.loads(resp.read())
 
+    def pids(self) -> list[int]:
+        """The server's process and its descendants (granian's worker)."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                        todo += [int(c) for c in fh.read().split()]
+            except OSError:
+                pass
+        return found
+
     def rss_kb(self) -> int:
-        with open(f"/proc/{self.proc.pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    total += next((int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:")), 0)
+            except OSError:
+                pass
+        return total
 
     def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def tail(self, n: int = 20) -> str:
         self.log.flush()

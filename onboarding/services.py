@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,6 +60,10 @@ MATCHES_SHOWN = 5
 
 # Ava's user id in this process, once looked up (`ava_id()`): the message subscriber's cheap test.
 _ava_pk: int | None = None
+# When `ava_id()` last found no Ava (time.monotonic()): she is looked up again only after
+# AVA_ABSENT_RECHECK seconds, not on every message of a database without reference data.
+_ava_absent_at: float | None = None
+AVA_ABSENT_RECHECK = 30.0
 
 
 def guidelines_version() -> str:
@@ -108,10 +113,14 @@ def ava_ensure() -> User:
 
 
 def ava_id() -> int | None:
-    """Ava's id, remembered in the process after the first look-up (None if she does not exist)."""
-    global _ava_pk
+    """Ava's id, remembered in the process after the first look-up (None if she does not exist;
+    that answer is remembered for AVA_ABSENT_RECHECK seconds, or until `ava_ensure` creates her)."""
+    global _ava_pk, _ava_absent_at
     if _ava_pk is None:
+        if _ava_absent_at is not None and time.monotonic() - _ava_absent_at < AVA_ABSENT_RECHECK:
+            return None
         _ava_pk = User.objects.filter(username=AVA_USERNAME, role=UserRole.AGENT).values_list("pk", flat=True).first()
+        _ava_absent_at = time.monotonic() if _ava_pk is None else None
     return _ava_pk
 
 
