@@ -63,6 +63,10 @@ async def _channel_layer() -> None:
     message = await layer.receive(channel)
     if message.get("token") != token:
         raise RuntimeError("channel layer returned a different message")
+    # The round trip reaches one shard of a sharded layer (CHANNEL_LAYER_URLS): check them all.
+    check_shards = getattr(layer, "check_shards", None)
+    if check_shards is not None:
+        await check_shards()
 
 
 async def _probe(name: str, check) -> str:

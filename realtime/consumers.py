@@ -122,12 +122,14 @@ _watchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def _layer_identity(layer: Any) -> str | None:
-    """The Redis server's run id behind the layer; None for a layer without Redis."""
+    """The run ids of the Redis servers behind the layer, one per shard (CHANNEL_LAYER_URLS): a
+    restart of any shard loses the groups hashed to it, so every socket of the process rejoins
+    (a group_add that is already there changes nothing). None for a layer without Redis."""
     connection = getattr(layer, "connection", None)
     if connection is None:
         return None
-    info = await connection(0).info("server")
-    return str(info.get("run_id"))
+    infos = await asyncio.gather(*(connection(i).info("server") for i in range(getattr(layer, "ring_size", 1))))
+    return ",".join(str(info.get("run_id")) for info in infos)
 
 
 async def _announce_recovery(layer: Any) -> None:

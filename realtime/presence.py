@@ -8,6 +8,11 @@ sweeping processes only one sees the user leave the index.
 
 Backends: Redis (keys shared by every process) when `REDIS_URL` is set, a process-local store on
 the embedded default. `last_seen` is the time of the user's last connect, heartbeat or disconnect.
+
+Redis Cluster safe: each script touches keys of one hash slot only. The online index is split in
+SHARDS parts by user id, and a user's keys carry the hash tag of their part (`{p<n>}`), so touch
+and leave touch one slot, a sweep runs once per part, and the users spread over SHARDS slots
+rather than all sharing one (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -25,6 +30,36 @@ from django.conf import settings
 from core.redis_options import client_options
 
 PREFIX = "collective:presence:"
+# Parts of the online index (a hash slot each on Redis Cluster). Changing it moves every user's
+# keys, like a deploy that changes the key names (docs/scaling.md, "rolling deploy").
+SHARDS = 16
+
+
+def shard_of(user_id: int) -> int:
+    return int(user_id) % SHARDS
+
+
+def _tagged(shard: int) -> str:
+    """The key prefix of one part of the index: its hash tag puts every key under it in one slot."""
+    return f"{PREFIX}{{p{shard}}}:"
+
+
+def socket_key(user_id: int) -> str:
+    return f"{_tagged(shard_of(user_id))}u:{user_id}"
+
+
+def seen_key(user_id: int) -> str:
+    return f"{_tagged(shard_of(user_id))}seen:{user_id}"
+
+
+def online_key(shard: int) -> str:
+    return f"{_tagged(shard)}online"
+
+
+def legacy_seen_key(user_id: int) -> str:
+    """Where processes before the hash tags kept `last_seen`: read when the tagged key is missing,
+    so a rolling deploy does not forget when users were last seen."""
+    return f"{PREFIX}seen:{user_id}"
 
 
 def presence_ttl() -> float:
@@ -80,7 +115,8 @@ end
 redis.call('ZADD', KEYS[2], top[2], ARGV[3])
 return 0
 """
-# KEYS[1] online index; ARGV: now, key prefix. Returns the users that just went offline.
+# KEYS[1] one part of the online index; ARGV: now, that part's key prefix (its users' socket keys,
+# same hash tag, so the same slot). Returns the users that just went offline.
 _SWEEP = """
 local gone = {}
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
@@ -121,8 +157,14 @@ def _redis():
     return client
 
 
-def _keys(user_id: int) -> list[str]:
-    return [f"{PREFIX}u:{user_id}", f"{PREFIX}online", f"{PREFIX}seen:{user_id}"]
+def script_keys(user_id: int) -> list[str]:
+    """The keys of touch and leave (KEYS[1..3]): one hash slot."""
+    return [socket_key(user_id), online_key(shard_of(user_id)), seen_key(user_id)]
+
+
+def sweep_keys(shard: int) -> tuple[list[str], str]:
+    """KEYS and the key prefix of the sweep of one part: the index, and the socket keys it reaches."""
+    return [online_key(shard)], _tagged(shard)
 
 
 class RedisPresence:
@@ -132,17 +174,23 @@ class RedisPresence:
         now = time.time()
         ttl = presence_ttl()
         res = await _redis().eval(
-            _TOUCH, 3, *_keys(user_id), now, now + ttl, socket_id, int(ttl * 1000) + 1000, user_id, int(limit)
+            _TOUCH, 3, *script_keys(user_id), now, now + ttl, socket_id, int(ttl * 1000) + 1000, user_id, int(limit)
         )
         return None if res == -1 else bool(res)
 
     async def leave(self, user_id: int, socket_id: str) -> bool:
-        res = await _redis().eval(_LEAVE, 3, *_keys(user_id), time.time(), socket_id, user_id)
+        res = await _redis().eval(_LEAVE, 3, *script_keys(user_id), time.time(), socket_id, user_id)
         return bool(res)
 
     async def sweep(self) -> list[int]:
-        res = await _redis().eval(_SWEEP, 1, f"{PREFIX}online", time.time(), PREFIX)
-        return [int(u) for u in res]
+        now = time.time()
+        # One script per part, each atomic on its own slot; one round trip for all of them.
+        async with _redis().pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                keys, prefix = sweep_keys(shard)
+                pipe.eval(_SWEEP, len(keys), *keys, now, prefix)
+            res = await pipe.execute()
+        return [int(u) for part in res for u in part]
 
     async def query(self, user_ids: list[int]) -> dict[int, State]:
         if not user_ids:
@@ -150,13 +198,18 @@ class RedisPresence:
         now = time.time()
         client = _redis()
         async with client.pipeline(transaction=False) as pipe:
+            # Single-key commands only (a pipeline, not MULTI or MGET): on a cluster each goes to
+            # its own slot. The untagged key answers for a user not seen since the deploy that
+            # tagged the keys.
             for uid in user_ids:
-                pipe.zcount(f"{PREFIX}u:{uid}", f"({now}", "+inf")
-                pipe.get(f"{PREFIX}seen:{uid}")
+                pipe.zcount(socket_key(uid), f"({now}", "+inf")
+                pipe.get(seen_key(uid))
+                pipe.get(legacy_seen_key(uid))
             res = await pipe.execute()
         out = {}
         for i, uid in enumerate(user_ids):
-            count, seen = res[2 * i], res[2 * i + 1]
+            count, seen, legacy = res[3 * i : 3 * i + 3]
+            seen = seen if seen is not None else legacy
             out[uid] = State(online=count > 0, last_seen=float(seen) if seen is not None else None)
         return out
 
@@ -257,14 +310,14 @@ def is_online(user_id: int) -> bool:
             _sync_client = redis.Redis.from_url(
                 settings.REDIS_URL, **{**client_options(asyncio=False), "socket_timeout": 1.0}
             )
-        return _sync_client.zcount(f"{PREFIX}u:{user_id}", f"({now}", "+inf") > 0
+        return _sync_client.zcount(socket_key(user_id), f"({now}", "+inf") > 0
     with _local._lock:
         return any(e > now for e in _local._sockets.get(user_id, {}).values())
 
 
 def online_count() -> int:
     """Users with a live socket on any process, read once per metrics scrape (core/metrics.py):
-    one ZCOUNT of the online index on Redis, a look at the in-process table otherwise."""
+    one ZCOUNT per part of the online index on Redis, a look at the in-process table otherwise."""
     global _sync_client
     now = time.time()
     if settings.REDIS_URL:
@@ -274,7 +327,10 @@ def online_count() -> int:
             _sync_client = redis.Redis.from_url(
                 settings.REDIS_URL, **{**client_options(asyncio=False), "socket_timeout": 1.0}
             )
-        return int(_sync_client.zcount(f"{PREFIX}online", f"({now}", "+inf"))
+        pipe = _sync_client.pipeline(transaction=False)
+        for shard in range(SHARDS):
+            pipe.zcount(online_key(shard), f"({now}", "+inf")
+        return int(sum(pipe.execute()))
     with _local._lock:
         return sum(1 for expiry in _local._online.values() if expiry > now)
 
