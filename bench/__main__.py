@@ -26,7 +26,7 @@ from typing import Any
 from . import loadgen
 from .servers import ROOT, Server
 
-SCENARIOS = ["latency", "throughput", "fanout", "idle", "reconnect"]
+SCENARIOS = ["latency", "throughput", "fanout", "idle", "reconnect", "overload"]
 TARGETS = ["floor", "idiomatic", "project"]
 SETTINGS = {
     "floor": "bench.floor.settings",
@@ -419,6 +419,74 @@ def sc_throughput(t: Target, a: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def sc_overload(t: Target, a: argparse.Namespace) -> list[dict[str, Any]]:
+    """Offered well above saturation: by default 2x and 4x the max sustained rate the throughput
+    scenario found for this target in this run (else --overload-base), or --overload-rates.
+    A refusal (429/503 with Retry-After) is neither a loss nor an error; a 2xx whose event never
+    arrived is lost. The client holds no queue of its own (a connection per request in flight)."""
+    pairs = make_pairs(t, a.pairs)
+    thr = next(
+        (
+            r
+            for r in RESULTS
+            if r["scenario"] == "throughput"
+            and (r["config"], r["server"], r["target"]) == (t.cfg.name, t.server, t.kind)
+        ),
+        None,
+    )
+    if a.overload_rates:
+        plan: list[tuple[float | None, float]] = [(None, rate) for rate in a.overload_rates]
+        basis = "fixed"
+    else:
+        sustained = thr["max_sustained_msg_s"] if thr else 0.0
+        base = sustained or a.overload_base
+        basis = "throughput" if sustained else "overload-base"
+        plan = [(f, round(base * f, 1)) for f in a.overload_factors]
+    rows = []
+    for i, (factor, rate) in enumerate(plan):
+        specs = pair_specs(t, pairs, a.workers, rate, a.duration, drain=5.0)
+        for spec in specs:
+            spec["http_limit"] = 4096
+        results = loadgen.run(specs)
+        res = merge_deliver(results)
+        ok = [r for r in results if "fatal" not in r]
+        served_lat = [x for r in ok for x in r["served_post_latencies"]]
+        status = {int(k): v for k, v in res["post_status"].items()}
+        served = sum(v for k, v in status.items() if 200 <= k < 300)
+        refused = sum(r["refused_retry_after"] for r in ok)
+        refused_bare = sum(r["refused_no_retry_after"] for r in ok)
+        other_status = sum(v for k, v in status.items() if not (200 <= k < 300 or k in (429, 503)))
+        post_exc = sum(v for k, v in res["errors"].items() if k.startswith("post:"))
+        span = max((r["post_span"] for r in ok), default=0.0) or 1e-9
+        row = {
+            "scenario": "overload",
+            **t.tags(),
+            "rate": rate,
+            "factor": factor,
+            "basis": basis,
+            "top": i == len(plan) - 1,
+            "pairs": a.pairs,
+            "duration_s": a.duration,
+            "offered": res["offered"],
+            "served": served,
+            "refused": refused,
+            "refused_no_retry_after": refused_bare,
+            "other_errors": other_status + post_exc,
+            "goodput_msg_s": round(served / span, 1),
+            "delivered_msg_s": round(res["delivered"] / span, 1),
+            "post_p50_ms_served": ms(pct(served_lat, 50)),
+            "post_p99_ms_served": ms(pct(served_lat, 99)),
+            "p50_ms": res["p50_ms"],
+            "p99_ms": res["p99_ms"],
+            "lost": res["lost"],
+            "post_status": res["post_status"],
+            "errors": res["errors"],
+        }
+        emit(row)
+        rows.append(row)
+    return rows
+
+
 def sc_fanout(t: Target, a: argparse.Namespace) -> dict[str, Any]:
     sender, recipient = t.take(2)
     thread = t.thread_for(sender, recipient)
@@ -570,11 +638,12 @@ RUNNERS = {
     "fanout": sc_fanout,
     "idle": sc_idle,
     "reconnect": sc_reconnect,
+    "overload": sc_overload,
 }
 
 
 def users_needed(a: argparse.Namespace) -> int:
-    return 2 * a.pairs * 2 + 2 + a.idle + 20 + a.reconnect + 2 + 10
+    return 2 * a.pairs * 3 + 2 + a.idle + 20 + a.reconnect + 2 + 10
 
 
 def run_config(name: str, a: argparse.Namespace, mach: dict[str, Any]) -> None:
@@ -658,20 +727,24 @@ def summary(mach: dict[str, Any]) -> None:
         num = isinstance(pv, (int, float)) and isinstance(ref, (int, float)) and ref
         return f"{pv / ref:.2f}x" if num else ""
 
+    rows: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("max sustained msg/s (zero loss)", "throughput", "max_sustained_msg_s", {}),
+        ("p99 ms @ 50 msg/s", "latency", "p99_ms", {"rate": 50}),
+        ("p50 ms @ 50 msg/s", "latency", "p50_ms", {"rate": 50}),
+        ("lost @ 50 msg/s", "latency", "lost", {"rate": 50}),
+        ("SQL per message @ 50 msg/s", "latency", "sql_per_message", {"rate": 50}),
+        ("fan-out lost (5 tabs)", "fanout", "lost", {}),
+        ("idle sockets opened", "idle", "opened", {}),
+        ("idle KB per socket", "idle", "kb_per_socket", {}),
+        ("reconnect catch-up s", "reconnect", "catch_up_s", {}),
+        ("SQL per reconnect", "reconnect", "sql_per_reconnect", {}),
+        ("overload goodput msg/s", "overload", "goodput_msg_s", {"top": True}),
+        ("overload p99 ms (served)", "overload", "post_p99_ms_served", {"top": True}),
+        ("overload lost", "overload", "lost", {"top": True}),
+    ]
     for cfg, srv in combos:
         lines = []
-        for label, sc, key, match in [
-            ("max sustained msg/s (zero loss)", "throughput", "max_sustained_msg_s", {}),
-            ("p99 ms @ 50 msg/s", "latency", "p99_ms", {"rate": 50}),
-            ("p50 ms @ 50 msg/s", "latency", "p50_ms", {"rate": 50}),
-            ("lost @ 50 msg/s", "latency", "lost", {"rate": 50}),
-            ("SQL per message @ 50 msg/s", "latency", "sql_per_message", {"rate": 50}),
-            ("fan-out lost (5 tabs)", "fanout", "lost", {}),
-            ("idle sockets opened", "idle", "opened", {}),
-            ("idle KB per socket", "idle", "kb_per_socket", {}),
-            ("reconnect catch-up s", "reconnect", "catch_up_s", {}),
-            ("SQL per reconnect", "reconnect", "sql_per_reconnect", {}),
-        ]:
+        for label, sc, key, match in rows:
             vals = {}
             for tgt in TARGETS:
                 r = get(cfg, srv, tgt, sc, **match)
@@ -713,6 +786,20 @@ def main() -> None:
     p.add_argument("--reconnect", type=int, default=1000)
     p.add_argument("--missed", type=int, default=100)
     p.add_argument("--workers", type=int, default=2, help="load-generator processes")
+    p.add_argument(
+        "--overload-factors",
+        type=float,
+        nargs="+",
+        default=[2.0, 4.0],
+        help="overload: offered = these x the max sustained rate the throughput scenario found",
+    )
+    p.add_argument(
+        "--overload-base",
+        type=float,
+        default=100.0,
+        help="overload: the msg/s the factors multiply when throughput did not run in this run",
+    )
+    p.add_argument("--overload-rates", type=float, nargs="+", help="overload: fixed offered rates (msg/s) instead")
     p.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),

@@ -50,6 +50,19 @@ class Api:
             except ValueError:
                 return resp.status, text[:200]
 
+    async def post_h(
+        self, server: int, path: str, body: dict[str, Any], token: str | None = None
+    ) -> tuple[int, Any, str | None]:
+        """`post`, and the response's Retry-After header (None when absent)."""
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        async with self.session.post(self.bases[server] + path, json=body, headers=headers) as resp:
+            text = await resp.text()
+            retry_after = resp.headers.get("Retry-After")
+            try:
+                return resp.status, json.loads(text) if text else None, retry_after
+            except ValueError:
+                return resp.status, text[:200], retry_after
+
     async def close(self) -> None:
         await self.session.close()
 
@@ -147,6 +160,8 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
     total = max(1, int(rate * duration))
     post_status: Counter[int] = Counter()
     post_latency: list[float] = []
+    served_latency: list[float] = []  # 2xx only
+    refused = [0, 0]  # 429/503 with a Retry-After of >= 1 s, without one
     expected = 0
     ok_keys: list[tuple[int, str]] = []  # (recipient user, key)
     inflight: set[asyncio.Task[None]] = set()
@@ -159,13 +174,15 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
         body = f"{MARK}{key}|{t0:.6f}"
         try:
             if mode == "floor":
-                status, _ = await api.post(s["server"], "/send", {"to": s["to"], "body": body, "sent_at": t0})
+                status, _, retry_after = await api.post_h(
+                    s["server"], "/send", {"to": s["to"], "body": body, "sent_at": t0}
+                )
             elif mode == "idiomatic":
-                status, _ = await api.post(
+                status, _, retry_after = await api.post_h(
                     s["server"], "/api/messages/", {"recipient": s["to"], "body": body}, s["token"]
                 )
             else:
-                status, _ = await api.post(
+                status, _, retry_after = await api.post_h(
                     s["server"],
                     f"/api/v1/threads/{s['thread']}/messages/",
                     {"body": body, "client_id": key},
@@ -174,8 +191,17 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
         except Exception as exc:
             errors[f"post: {type(exc).__name__}"] += 1
             return
-        post_latency.append(time.monotonic() - t0)
+        elapsed = time.monotonic() - t0
+        post_latency.append(elapsed)
         post_status[status] += 1
+        if 200 <= status < 300:
+            served_latency.append(elapsed)
+        elif status in (429, 503):
+            # A refusal (overload scenario): not a loss, if it says when to retry.
+            if retry_after and retry_after.strip().isdigit() and int(retry_after) >= 1:
+                refused[0] += 1
+            else:
+                refused[1] += 1
         if status == 201:  # a 200 would be an idempotent replay: no new event
             ok_keys.append((s["to"], key))
             expected += tabs_per_user.get(s["to"], 0)
@@ -217,6 +243,9 @@ async def _deliver(spec: dict[str, Any], ready: Any, go: Any) -> dict[str, Any]:
         "duplicates": duplicates,
         "latencies": latencies,
         "post_latencies": post_latency,
+        "served_post_latencies": served_latency,
+        "refused_retry_after": refused[0],
+        "refused_no_retry_after": refused[1],
         "send_span": send_done - start,
         "post_span": all_posted - start,
         "total_span": end - start,

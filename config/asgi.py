@@ -2,8 +2,10 @@
 
 import asyncio
 import gc
+import math
 import os
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,6 +21,8 @@ from django.urls import set_script_prefix
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
+from core.admission import QUEUE_FULL, QUEUE_TIMEOUT, Disconnected, Limits, Refused, admit, lane_of, refuse  # noqa: E402
+
 
 class RequestThreadPool:
     """A bounded set of single-thread executors, one lent to each HTTP request while it runs.
@@ -32,49 +36,96 @@ class RequestThreadPool:
     response's iterator, `response.close`) still runs on that one thread, so per-thread state
     such as the request's database connection stays where Django expects it.
 
-    At most `size` requests run their sync code at once; others wait for a free thread (LIFO,
-    so warm threads are reused first). Executors are owned by the pool and never shut down.
-    Safe across event loops (tests run several): a waiter is woken on its own loop."""
+    At most `size` requests run their sync code at once; others wait for a free thread (FIFO
+    for the waiters, LIFO for the idle threads, so warm threads are reused first). The wait is
+    bounded (admission control, core/admission.py): at most `max_queue` waiters (one more is
+    refused at once, `Refused("queue_full")`) and `queue_timeout` seconds each (then
+    `Refused("queue_timeout")`); None for either is unbounded. Executors are owned by the pool
+    and never shut down. Safe across event loops (tests run several): a waiter is woken on its
+    own loop."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_queue: int | None = None, queue_timeout: float | None = None) -> None:
         self.size = max(1, size)
+        self.max_queue = max_queue
+        self.queue_timeout = queue_timeout
         self._lock = threading.Lock()
         self._idle: list[ThreadPoolExecutor] = []
         self._created = 0
-        self._waiters: deque[asyncio.Future] = deque()
+        # (future, deadline on the monotonic clock; inf without a timeout)
+        self._waiters: deque[tuple[asyncio.Future, float]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a thread right now."""
+        return len(self._waiters)
+
+    def _take(self) -> ThreadPoolExecutor | None:
+        # Called with the lock held.
+        if self._idle:
+            return self._idle.pop()
+        if self._created < self.size:
+            self._created += 1
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="asgi-request")
+        return None
+
+    def try_acquire(self) -> ThreadPoolExecutor | None:
+        """A thread if one is free now (and nobody waits for one), else None; `Refused` at once
+        when the queue is full (no task is started for a request that cannot wait)."""
+        with self._lock:
+            if self._waiters:
+                if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+                    raise Refused(QUEUE_FULL)
+                return None
+            return self._take()
 
     async def acquire(self) -> ThreadPoolExecutor:
+        loop = asyncio.get_running_loop()
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            if self._created < self.size:
-                self._created += 1
-                return ThreadPoolExecutor(max_workers=1, thread_name_prefix="asgi-request")
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            executor = None if self._waiters else self._take()
+            if executor is not None:
+                return executor
+            if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+                raise Refused(QUEUE_FULL)
+            waiter = loop.create_future()
+            timeout = self.queue_timeout
+            entry = (waiter, time.monotonic() + timeout if timeout is not None else math.inf)
+            self._waiters.append(entry)
+        timer = loop.call_later(self.queue_timeout, self._expire, waiter) if self.queue_timeout is not None else None
         try:
             return await waiter
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled, or Refused by the timer
             with self._lock:
                 try:
-                    self._waiters.remove(waiter)
+                    self._waiters.remove(entry)
                 except ValueError:
                     pass
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self.release(waiter.result())  # handed over as we were cancelled: pass it on
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self, waiter: asyncio.Future) -> None:
+        # On the waiter's loop, like `_hand_over`: the two cannot race. A thread handed over
+        # after this finds the waiter done and goes to the next one.
+        if not waiter.done():
+            waiter.set_exception(Refused(QUEUE_TIMEOUT))
 
     def release(self, executor: ThreadPoolExecutor) -> None:
         with self._lock:
+            now = time.monotonic()
             while self._waiters:
-                waiter = self._waiters.popleft()
-                if not waiter.done():
+                waiter, deadline = self._waiters.popleft()
+                # Skip a waiter past its deadline whose timer has not run yet (a busy loop): it
+                # is about to be refused, and the thread would go idle through two more hops.
+                if not waiter.done() and deadline > now:
                     waiter.get_loop().call_soon_threadsafe(self._hand_over, waiter, executor)
                     return
             self._idle.append(executor)
 
     def _hand_over(self, waiter: asyncio.Future, executor: ThreadPoolExecutor) -> None:
-        if waiter.done():  # cancelled in the meantime
+        if waiter.done():  # cancelled or timed out in the meantime
             self.release(executor)
         else:
             waiter.set_result(executor)
@@ -95,17 +146,25 @@ class OneHopASGIHandler(ASGIHandler):
       the thread that holds the view's database connection. Stock Django sends each through
       a hop of its own. A streaming response is closed after it is sent, as before (its
       `close()` sends `request_finished`, through the request's thread).
-    - The thread comes from `RequestThreadPool` instead of a new thread per request.
+    - The thread comes from `RequestThreadPool` instead of a new thread per request, admitted
+      within bounds (core/admission.py): a request that cannot get one within
+      ADMISSION_QUEUE_TIMEOUT, or finds ADMISSION_MAX_QUEUE already waiting, is answered 503
+      `retry_later` with Retry-After on the event loop, before its body is handed to Django and
+      before any middleware or view runs. /healthz and /metrics have a small pool of their own.
 
     The rest (`handle`) follows Django 5.2's `ASGIHandler.handle`: the same disconnect
     handling, body reading, error responses and chunking."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, limits: Limits | None = None) -> None:
         from django.conf import settings
 
         super().__init__()
         configured: int = getattr(settings, "ASGI_REQUEST_THREADS", 20)
-        self.threads = RequestThreadPool(threads or configured)
+        size = threads or configured
+        self.limits = limits or Limits.from_settings(size)
+        max_queue, timeout = self.limits.max_queue, self.limits.queue_timeout
+        self.threads = RequestThreadPool(size, max_queue=max_queue, queue_timeout=timeout)
+        self.reserved = RequestThreadPool(self.limits.reserved_threads, max_queue=max_queue, queue_timeout=timeout)
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -113,12 +172,21 @@ class OneHopASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        executor = await self.threads.acquire()
+        lane = lane_of(scope)
+        pool = self.reserved if lane == "reserved" else self.threads
+        started = time.monotonic()
+        try:
+            executor, receive = await admit(pool, receive)
+        except Refused as refusal:
+            await refuse(scope, send, refusal, self.limits, time.monotonic() - started, lane)
+            return
+        except Disconnected:
+            return
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
-            self.threads.release(executor)
+            pool.release(executor)
 
     def _serve(self, request):
         """The one hop, on the request's thread: request_started, middlewares + view, and for

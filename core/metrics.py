@@ -127,6 +127,12 @@ HTTP_DURATION = Histogram(
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
 )
+HTTP_REFUSED = Counter(
+    "collective_http_requests_refused_total",
+    "HTTP requests refused (503 retry_later) by admission control before any view ran, by lane "
+    "(main, reserved: /healthz and /metrics) and reason (queue_full, queue_timeout); core/admission.py.",
+    ["lane", "reason"],
+)
 
 # --- WebSocket --------------------------------------------------------------------------------
 WS_OPEN = Gauge(
