@@ -56,6 +56,9 @@ def cluster_redis(tmp_path: Path):
             pytest.fail("redis-server is not installed (CI=true: a missing service is a failure)")
         pytest.skip("redis-server is not installed: this test runs one in cluster mode")
     port = free_port()
+    # The cluster bus listens on a port of its own (port + 10000 by default: past 65535 for an
+    # ephemeral port).
+    bus_port = free_port()
     proc = subprocess.Popen(
         [
             binary,
@@ -65,6 +68,8 @@ def cluster_redis(tmp_path: Path):
             str(port),
             "--cluster-enabled",
             "yes",
+            "--cluster-port",
+            str(bus_port),
             "--cluster-config-file",
             str(tmp_path / f"nodes-{port}.conf"),
             "--save",
