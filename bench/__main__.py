@@ -1,6 +1,6 @@
 """`python -m bench`: the delivery benchmark of issue 5 (see docs/benchmarks.md).
 
-For each configuration (embedded, prod) x server (daphne, uvicorn) x target it starts the servers,
+For each configuration (embedded, prod) x server (daphne, uvicorn; granian on request) x target it starts the servers,
 prepares users, and runs the scenarios with the load generator in its own processes. The targets:
 the project; the floor (a bare Channels app: one `group_send` per POST, no database); and the
 idiomatic app (bench/idiomatic/: what a Django developer writes instead, as the Channels tutorial
@@ -766,7 +766,12 @@ def main() -> None:
     p.add_argument("--full", action="store_true", help="the final run: 10,000 idle sockets, longer steps")
     p.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default all")
     p.add_argument("--config", choices=["embedded", "prod", "both"], default="both")
-    p.add_argument("--server", choices=["daphne", "uvicorn", "both"], default="both")
+    p.add_argument(
+        "--server",
+        choices=["daphne", "uvicorn", "granian", "both", "all"],
+        default="both",
+        help="both: daphne and uvicorn",
+    )
     p.add_argument(
         "--target",
         choices=[*TARGETS, "all"],
@@ -822,7 +827,7 @@ def main() -> None:
     if a.full:
         a.idle, a.duration, a.step_duration, a.idle_hold = 10000, 10.0, 6.0, 10.0
     a.scenario = a.scenario or SCENARIOS
-    a.servers = ["daphne", "uvicorn"] if a.server == "both" else [a.server]
+    a.servers = {"both": ["daphne", "uvicorn"], "all": ["daphne", "uvicorn", "granian"]}.get(a.server, [a.server])
     a.targets = [x for x in TARGETS if not a.target or "all" in a.target or x in a.target]
     if a.profile_gil:
         os.environ["BENCH_PROFILE_GIL"] = "1"
