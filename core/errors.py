@@ -154,7 +154,11 @@ class CoreCode(ErrorCode):
     CLIENT_ID_REUSED = "client_id_reused", "A `client_id` already used for a different request (409)."
     RATE_LIMITED = "rate_limited", "A per-account limit was reached; `Retry-After` says when to retry (429)."
     THROTTLED = "throttled", "A per-address request rate was exceeded; `Retry-After` (429, DRF)."
-    RETRY_LATER = "retry_later", "A conflicting change won a lock race; nothing was saved, retry (503)."
+    RETRY_LATER = (
+        "retry_later",
+        "The server was busy (a lock race lost, the SQLite writer lane or the request threads full); "
+        "nothing was saved, retry after `Retry-After` (503).",
+    )
     SERVER_ERROR = "server_error", "An unexpected server error (500)."
     DATABASE_UNAVAILABLE = "database_unavailable", "PostgreSQL is unreachable or the pool is exhausted (503)."
     CACHE_UNAVAILABLE = "cache_unavailable", "Redis (cache) is unreachable (503)."
