@@ -1,0 +1,1 @@
+"""Database backends of the project (ENGINE "core.backends.<name>")."""
