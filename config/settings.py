@@ -137,6 +137,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# One pooled connection for each request thread, the API's and the reserved lane's of /healthz and
+# /metrics (ASGI_REQUEST_THREADS + ADMISSION_RESERVED_THREADS, below): a request never waits for one.
+_DB_POOL_DEFAULT = env_int("ASGI_REQUEST_THREADS", 20) + env_int("ADMISSION_RESERVED_THREADS", 2)
 if DATABASE_URL:
     # CONN_HEALTH_CHECKS (DB_CONN_HEALTH_CHECKS, on): with the pool, Django passes psycopg_pool's
     # `check_connection` to it, so a pooled connection an outage broke is tested (one empty query)
@@ -155,7 +158,7 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
     if (
         DATABASES["default"]["ENGINE"].endswith("postgresql")
-        and env_int("DB_POOL_MAX_SIZE", 20) > 0
+        and env_int("DB_POOL_MAX_SIZE", _DB_POOL_DEFAULT) > 0
         and not DATABASES["default"]["CONN_MAX_AGE"]
     ):
         # A connection pool (psycopg_pool) per process. Under ASGI every request runs its sync code
@@ -164,7 +167,7 @@ if DATABASE_URL:
         # server-side process fork and an authentication. DB_POOL_MAX_SIZE=0 turns it off.
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
-            "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+            "max_size": env_int("DB_POOL_MAX_SIZE", _DB_POOL_DEFAULT),
             # DB_POOL_TIMEOUT (s): how long a request waits for a connection. It is the time an
             # outage takes to answer 503 (core/errors.py): with PostgreSQL down the pool is
             # empty and every request waited the whole 10 s it used to be. Request threads never
@@ -180,8 +183,14 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with a writer lane: this process's writers queue in turn
+            # (FIFO) before BEGIN instead of sleeping in SQLite's busy handler (docs/embedded.md).
+            "ENGINE": "core.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            # SQLITE_CONN_MAX_AGE (s): each request thread keeps its SQLite connection. Opening one
+            # (and its PRAGMAs) and closing it took 46 % of the embedded send path's samples
+            # (docs/embedded.md); the threads are reused and bounded (config/asgi.py), so are these.
+            "CONN_MAX_AGE": env_int("SQLITE_CONN_MAX_AGE", 600),
             "OPTIONS": {
                 # WAL + IMMEDIATE transactions + a busy timeout: the ASGI server writes from
                 # several threads, and SQLite must queue them rather than fail with "locked".
@@ -190,7 +199,12 @@ else:
                 # SQLITE_BUSY_TIMEOUT (s): how long a writer waits for the write lock before
                 # "database is locked" (answered 503 retry_later). Write transactions are kept short
                 # (no password hashing or provider calls inside them: docs/deployment.md).
+                # Now the backstop for writers of other processes (manage.py, a second server).
                 "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+                # SQLITE_WRITER_LANE_TIMEOUT (s): how long a writer of this process waits for its
+                # turn in the lane before "database is locked" (503 retry_later, Retry-After).
+                "writer_lane_timeout": float(os.environ.get("SQLITE_WRITER_LANE_TIMEOUT") or 2.0),
+                "writer_lane": env_bool("SQLITE_WRITER_LANE", True),  # off: Django's stock behaviour
             },
         }
     }
@@ -201,8 +215,18 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # HTTP requests under ASGI run their sync code (middlewares + view) on threads reused from a
 # bounded pool per process (config/asgi.py): at most this many at once, others wait for a free
-# thread. Not above DB_POOL_MAX_SIZE, so a request never waits for a pooled connection.
+# thread. With the reserved lane's threads, not above DB_POOL_MAX_SIZE (by default their sum), so a
+# request never waits for a pooled connection.
 ASGI_REQUEST_THREADS = env_int("ASGI_REQUEST_THREADS", 20)
+# Admission control (core/admission.py; docs/operations.md, "Admission control"): past
+# saturation a request waits at most ADMISSION_QUEUE_TIMEOUT seconds for a thread, at most
+# ADMISSION_MAX_QUEUE wait at once; the others are answered at once 503 retry_later with
+# Retry-After: ADMISSION_RETRY_AFTER (s), before anything runs. /healthz and /metrics have
+# ADMISSION_RESERVED_THREADS threads of their own, so they answer during an overload.
+ADMISSION_QUEUE_TIMEOUT = float(os.environ.get("ADMISSION_QUEUE_TIMEOUT") or 0.5)
+ADMISSION_MAX_QUEUE = env_int("ADMISSION_MAX_QUEUE", 2 * ASGI_REQUEST_THREADS)
+ADMISSION_RETRY_AFTER = env_int("ADMISSION_RETRY_AFTER", 1)
+ADMISSION_RESERVED_THREADS = env_int("ADMISSION_RESERVED_THREADS", 2)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "collective.User"
@@ -242,7 +266,13 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 caps an asyncio pool at 100 connections and then fails the command
                 # ("Too many connections"): a storm of 1,000 handshakes got HTTP 500s.
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                # CHANNEL_LAYER_URLS (comma-separated): the layer sharded over several Redis servers,
+                # channels_redis hashing group and channel names over them (docs/scaling.md). Every
+                # process must list the same URLs in the same order: the order is the hash ring.
+                "hosts": [
+                    {"address": url, "max_connections": REDIS_MAX_CONNECTIONS}
+                    for url in env_list("CHANNEL_LAYER_URLS", REDIS_URL) or [REDIS_URL]
+                ],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "collective"),
                 "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
                 "expiry": 60,

@@ -392,19 +392,23 @@ def message_send(
         raise Forbidden("You blocked this user: unblock them to send messages.", code=MessagingCode.BLOCKED)
     body = validation.body_clean(body)
     cleaned_attachments = validation.attachments_clean(sender, attachments)
+    if rate_limit:
+        _check_send_rate(sender)
+    body_html = render_body(body)
     # Only the write holds a transaction: with SQLite's IMMEDIATE transactions (embedded), the
-    # reads above would otherwise hold the database's one write lock too.
+    # reads, the rate check and the rendering above would otherwise hold the database's one write
+    # lock (and its writer lane) too; on PostgreSQL, the thread's row lock.
     return _message_store(
         thread=thread,
         thread_id=thread_id,
         participant_ids=(user_low_id, user_high_id),
         sender=sender,
         body=body,
+        body_html=body_html,
         client_id=client_id,
         attachments=cleaned_attachments,
         notify=notify,
         actions=actions,
-        rate_limit=rate_limit,
     )
 
 
@@ -416,18 +420,15 @@ def _message_store(
     participant_ids: tuple[int, int],
     sender,
     body: str,
+    body_html: str,
     client_id: str | None,
     attachments: list[dict[str, Any]],
     notify: bool,
     actions: list[dict[str, Any]] | None = None,
-    rate_limit: bool = True,
 ) -> Message:
-    """The write of `message_send`, its input checked: the rate, the row, the thread's preview and
-    memberships, `message.created`, `MessageSent`."""
-    if rate_limit:
-        _check_send_rate(sender)
+    """The write of `message_send`, its input checked and the rate counted: the row, the thread's
+    preview and memberships, `message.created`, `MessageSent`."""
     now = timezone.now()
-    body_html = render_body(body)
     conn = connections[router.db_for_write(Message)]
     # PostgreSQL: the insert and the thread's and memberships' updates in one statement (one round
     # trip instead of three: data-modifying CTEs); SQLite has none, and its statements cost no

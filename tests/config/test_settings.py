@@ -61,7 +61,7 @@ def probe(tmp_path: Path, **env: str) -> dict:
 def test_embedded_defaults(tmp_path):
     values = probe(tmp_path)
     assert values["DEBUG"] is False
-    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["ENGINE"] == "core.backends.sqlite3"  # Django's, with a writer lane (docs/embedded.md)
     assert values["NAME"] == str(tmp_path / "db.sqlite3")
     assert values["CHANNEL_BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert values["CACHE_BACKEND"].endswith("LocMemCache")
