@@ -4,6 +4,7 @@ valid-looking key up with one prebuilt statement."""
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -56,9 +57,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
         for i, (col, converters) in enumerate(_converters(conn)):
             for converter in converters:
                 values[i] = converter(values[i], col, conn)
-        n = len(Token._meta.concrete_fields)
-        token = Token.from_db(alias, [f.attname for f in Token._meta.concrete_fields], values[:n])
-        user = User.from_db(alias, [f.attname for f in User._meta.concrete_fields], values[n:])
+        token_names, user_names = _attnames()
+        n = len(token_names)
+        token = Token.from_db(alias, token_names, values[:n])
+        user = User.from_db(alias, user_names, values[n:])
         token.user = user
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
@@ -66,6 +68,12 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 _CONVERTERS: dict[str, list[tuple[Any, list[Any]]]] = {}
+
+
+@cache
+def _attnames() -> tuple[list[str], list[str]]:
+    """The selected columns' attribute names, token's then user's (the order of `_lookup_sql`)."""
+    return [f.attname for f in Token._meta.concrete_fields], [f.attname for f in get_user_model()._meta.concrete_fields]
 
 
 def _converters(conn) -> list[tuple[Any, list[Any]]]:

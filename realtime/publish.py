@@ -20,6 +20,7 @@ from django.db.models import Field
 
 from core import metrics
 from core.errors import DEPENDENCY_ERRORS
+from core.sql import prebuilt
 
 from .catalogue import DURABLE_TYPES, EPHEMERAL_TYPES
 from .groupsend import group_send_many
@@ -107,19 +108,23 @@ def _bump_and_insert(user_ids: list[int], type: str, data: dict[str, Any], now: 
     one round trip instead of two, and the payload sent once, not once per recipient). The same
     upsert, so the same locking and order (see `_bump_streams`)."""
     conn = connections[_db()]
-    qn = conn.ops.quote_name
     opts = Event._meta
-    event_t = qn(opts.db_table)
 
-    def col(name: str) -> str:
-        return qn(cast(str, cast(Field, opts.get_field(name)).column))  # concrete fields: they have one
+    n = len(user_ids)
 
-    cols = ", ".join(col(f) for f in ("user", "seq", "type", "data", "created_at"))
-    sql = (
-        f"WITH s (u, n) AS ({_upsert_sql(qn, len(user_ids))}) "
-        f"INSERT INTO {event_t} ({cols}) SELECT u, n, %s, %s, %s FROM s "
-        f"RETURNING {qn(cast(str, opts.pk.column))}, {col('user')}, {col('seq')}"
-    )
+    def build(qn) -> str:
+        def col(name: str) -> str:
+            return qn(cast(str, cast(Field, opts.get_field(name)).column))  # concrete fields: they have one
+
+        cols = ", ".join(col(f) for f in ("user", "seq", "type", "data", "created_at"))
+        return (
+            f"WITH s (u, n) AS ({_upsert_sql(qn, n)}) "
+            f"INSERT INTO {qn(opts.db_table)} ({cols}) SELECT u, n, %s, %s, %s FROM s "
+            f"RETURNING {qn(cast(str, opts.pk.column))}, {col('user')}, {col('seq')}"
+        )
+
+    # Built once per number of recipients (a message: 2), like the send's statements (core/sql.py).
+    sql = prebuilt(conn, f"realtime.bump_and_insert.{n}", build) if n <= 8 else build(conn.ops.quote_name)
     params = [*user_ids, type, cast(Field, opts.get_field("data")).get_db_prep_save(data, connection=conn)]
     params.append(conn.ops.adapt_datetimefield_value(now))
     with conn.cursor() as cursor:

@@ -122,17 +122,15 @@ class LaneCursor(sqlite3_base.SQLiteCursorWrapper):
     db: DatabaseWrapper
 
     def execute(self, query: str, params: Any = None) -> Any:
-        took = self._lane_for(query)
-        try:
-            return super().execute(query, params)
-        finally:
-            if took and not self.db.in_transaction():
-                self.db.lane_release()
+        return self._in_lane(super().execute, query, params)
 
     def executemany(self, query: str, param_list: Any) -> Any:
+        return self._in_lane(super().executemany, query, param_list)
+
+    def _in_lane(self, run: Any, query: str, params: Any) -> Any:
         took = self._lane_for(query)
         try:
-            return super().executemany(query, param_list)
+            return run(query, params)
         finally:
             if took and not self.db.in_transaction():
                 self.db.lane_release()
